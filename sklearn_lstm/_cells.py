@@ -101,7 +101,9 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
         Values needed by :func:`rnn_backward`.
     """
     if activation not in RNN_ACTIVATIONS:
-        raise ValueError(f"activation must be one of {RNN_ACTIVATIONS}, got {activation!r}")
+        raise ValueError(
+            f"activation must be one of {RNN_ACTIVATIONS}, got {activation!r}"
+        )
     N, T, D = x.shape
     H = Wh.shape[0]
     # sigmoid(a) = (1 + tanh(a / 2)) / 2: fold the 1/2 into the weights once.
@@ -392,9 +394,7 @@ carries (2 for LSTM: h and c) and the number of gates packed in its weights."""
 CELLS = {
     "lstm": Cell(lstm_forward, lstm_backward, 2, 4),
     "rnn_tanh": Cell(partial(rnn_forward, activation="tanh"), rnn_backward, 1, 1),
-    "rnn_sigmoid": Cell(
-        partial(rnn_forward, activation="sigmoid"), rnn_backward, 1, 1
-    ),
+    "rnn_sigmoid": Cell(partial(rnn_forward, activation="sigmoid"), rnn_backward, 1, 1),
 }
 
 

@@ -1,0 +1,484 @@
+"""LSTM classifier for sequences."""
+
+import numpy as np
+from sklearn.base import (
+    ClassifierMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+)
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from ._activations import log_softmax, softmax
+from ._base import BaseRecurrentNetwork
+from ._validation import check_sequences
+
+
+class LSTMSequenceClassifier(
+    ClassifierMixin,
+    TransformerMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    BaseRecurrentNetwork,
+):
+    """Sequence classifier: an LSTM reads each sequence, softmax on its last state.
+
+    A stack of ``n_layers`` LSTM layers reads each sequence step by step; a
+    dense softmax layer on the top layer's hidden state after the last real
+    step of the sequence gives the class probabilities. The network is trained
+    by backpropagation through time with minibatch SGD, Adam or RMSprop.
+
+    Parameters
+    ----------
+    hidden_size : int, default=32
+        Number of hidden units of each LSTM layer.
+
+    n_layers : int, default=1
+        Number of stacked LSTM layers.
+
+    solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
+        The optimizer.
+
+    learning_rate : float, default=1e-3
+        Step size of the optimizer.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weight matrices (not the biases).
+
+    batch_size : int or 'auto', default='auto'
+        Size of the minibatches; 'auto' means ``min(200, n_samples)``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    clip_norm : float or None, default=5.0
+        Gradients of each minibatch are rescaled so that their global L2 norm
+        is at most ``clip_norm``; None disables clipping.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or of the validation score) below which an
+        epoch counts as no improvement.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement before training stops.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data
+        (stratified) and stop when its accuracy stops improving. The weights of
+        the best epoch are kept.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+        Only used when early_stopping=True.
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch.
+
+    momentum : float, default=0.9
+        Momentum of the updates. Only used when solver='sgd'.
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum. Only used when solver='sgd'.
+
+    beta_1 : float, default=0.9
+        Decay rate of the first moment estimates. Only used when solver='adam'.
+
+    beta_2 : float, default=0.999
+        Decay rate of the second moment estimates. Only used when
+        solver='adam'.
+
+    epsilon : float, default=1e-8
+        Numerical stability constant. Only used when solver='adam' or
+        solver='rmsprop'.
+
+    rho : float, default=0.9
+        Decay rate of the running average of squared gradients. Only used when
+        solver='rmsprop'.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``. 'balanced'
+        uses ``n_samples / (n_classes * np.bincount(y))``; it is not available
+        in :meth:`partial_fit`.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weight initialization, the shuffling and the validation
+        split. Pass an int for reproducible results: the same seed gives
+        bit-identical models.
+
+    warm_start : bool, default=False
+        Whether :meth:`fit` continues from the current weights instead of
+        initializing new ones.
+
+    verbose : int, default=0
+        Whether to print one line per epoch (loss, validation score, seconds).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+    n_features_in_ : int
+        Number of time steps of ``X`` in its array form, as
+        :func:`~sklearn.utils.validation.validate_data` records it: the
+        number of columns for 2-D ``X`` (univariate sequences), ``X.shape[1]``
+        for 3-D ``X``, the longest sequence for a list. 2-D input to
+        ``predict`` must have this many columns; 3-D and list input may have
+        any number of time steps.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names of a DataFrame ``X``; only set when they are all strings.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training samples seen, ``n_iter_ * n_samples``.
+
+    loss_ : float
+        Loss of the last epoch: mean cross-entropy plus the L2 penalty.
+
+    loss_curve_ : list of float
+        Loss of each epoch.
+
+    best_loss_ : float
+        Lowest loss of an epoch (with early_stopping=False).
+
+    validation_scores_ : list of float or None
+        Validation accuracy after each epoch, when early_stopping=True.
+
+    best_validation_score_ : float or None
+        Best validation accuracy, when early_stopping=True.
+
+    input_weights_ : list of ndarray
+        Layer ``l`` maps its input to the four gates, shape
+        ``(n_inputs_l, 4 * hidden_size)``, with ``n_inputs_0`` the number of
+        features per time step and ``hidden_size`` above. Gates are packed in
+        the order (i, f, g, o): input, forget, candidate, output, as in
+        PyTorch (whose ``weight_ih_l{l}`` is this matrix transposed).
+
+    recurrent_weights_ : list of ndarray
+        Hidden-to-gates weights of each layer, shape
+        ``(hidden_size, 4 * hidden_size)``, same gate order.
+
+    biases_ : list of ndarray
+        Gate biases of each layer, shape ``(4 * hidden_size,)``. PyTorch splits
+        this into ``bias_ih`` and ``bias_hh``, whose sum it is.
+
+    output_weights_ : ndarray of shape (hidden_size, n_classes)
+        Weights of the softmax layer.
+
+    output_bias_ : ndarray of shape (n_classes,)
+        Bias of the softmax layer.
+
+    See Also
+    --------
+    sklearn.neural_network.MLPClassifier : Multi-layer perceptron classifier.
+    RNNBinaryAdder : Vanilla RNN that learns bit-serial arithmetic.
+
+    Notes
+    -----
+    Each layer computes, for every time step ``t``, with ``x[t]`` its input::
+
+        i, f, g, o = split(x[t] @ Wx + h[t-1] @ Wh + b, 4)
+        i, f, o = sigmoid(i), sigmoid(f), sigmoid(o)
+        g = tanh(g)
+        c[t] = f * c[t-1] + i * g
+        h[t] = o * tanh(c[t])
+
+    and the output is ``softmax(h[T] @ W_out + b_out)`` on the top layer's
+    last state. Padded time steps (trailing NaN, or the end of a shorter
+    sequence in a list) leave ``h`` and ``c`` unchanged.
+
+    Input weights start Glorot-uniform, recurrent weights orthogonal, the
+    forget-gate bias at 1 and the other biases at 0.
+
+    References
+    ----------
+    Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+    Neural Computation, 9(8), 1735-1780.
+
+    :arxiv:`Kingma & Ba (2014) <1412.6980>`. Adam: a method for stochastic
+    optimization.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstm import LSTMSequenceClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(100, 6, 2))
+    >>> y = (X[:, 0, 0] > 0).astype(int)  # the class is set by the first step
+    >>> clf = LSTMSequenceClassifier(hidden_size=8, learning_rate=0.05,
+    ...                              max_iter=50, random_state=0).fit(X, y)
+    >>> clf.predict(X[:4])
+    array([1, 1, 1, 1])
+    >>> clf.predict_proba(X[:1]).round(2)
+    array([[0..., 0.9...]])
+    >>> clf.score(X, y)
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRecurrentNetwork._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    _cell = "lstm"
+    _loss = "log_loss"
+    _many_to_one = True
+
+    def __init__(
+        self,
+        hidden_size=32,
+        *,
+        n_layers=1,
+        solver="adam",
+        learning_rate=1e-3,
+        alpha=1e-4,
+        batch_size="auto",
+        max_iter=200,
+        clip_norm=5.0,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        class_weight=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        super().__init__(
+            hidden_size=hidden_size,
+            n_layers=n_layers,
+            solver=solver,
+            learning_rate=learning_rate,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            clip_norm=clip_norm,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            rho=rho,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+        self.class_weight = class_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to sequences ``X`` and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Training sequences. 2-D input holds univariate sequences. Sequences
+            of different lengths are given as a list of arrays of shape
+            ``(n_timesteps_i, n_features)`` or ``(n_timesteps_i,)``, or padded
+            with trailing NaN time steps.
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples. Each minibatch's loss is their weighted
+            mean, so integer weights act like repeated samples.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_partial_fit(self):
+        if self.early_stopping:
+            raise AttributeError(
+                "partial_fit is not available with early_stopping=True."
+            )
+        return True
+
+    @available_if(_check_partial_fit)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Training sequences, as in :meth:`fit`.
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever appear. Required in the first call
+            and ignored afterwards.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The updated classifier.
+        """
+        return self._fit(
+            X, y, sample_weight=sample_weight, incremental=True, classes=classes
+        )
+
+    def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
+        X, mask, y = check_sequences(self, X, y, reset=reset)
+        check_classification_targets(y)
+        if incremental:
+            if self.class_weight == "balanced":
+                raise ValueError(
+                    "class_weight='balanced' is not available in partial_fit: the "
+                    "class frequencies of one batch are not those of the data."
+                )
+            if _check_partial_fit_first_call(self, classes):
+                self._label_binarizer = LabelBinarizer().fit(self.classes_)
+        elif reset:
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels not seen in classes_: {unseen.tolist()}; the "
+                f"classifier knows {self.classes_.tolist()}."
+            )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "The classifier needs samples of at least 2 classes; got 1 class: "
+                f"{self.classes_.tolist()}."
+            )
+        targets = self._one_hot(y).astype(X.dtype)
+        sample_weight = _check_sample_weight(
+            sample_weight, X[:, 0, 0], dtype=X.dtype, ensure_non_negative=True
+        )
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
+        if not sample_weight.sum() > 0:
+            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
+        return X, mask, targets, sample_weight.astype(X.dtype, copy=False)
+
+    def _one_hot(self, y):
+        """One column per class, also for two classes."""
+        Y = self._label_binarizer.transform(y)
+        return np.hstack([1 - Y, Y]) if Y.shape[1] == 1 else Y
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        X, mask = check_sequences(self, X, reset=False)
+        n_features = self.input_weights_[0].shape[0]
+        if X.shape[2] != n_features:
+            raise ValueError(
+                f"X has {X.shape[2]} features per time step, but "
+                f"{type(self).__name__} was fitted with {n_features}."
+            )
+        return X.astype(self.output_weights_.dtype, copy=False), mask
+
+    def _validation_score(self, X, mask, targets):
+        return float(np.mean(self._logits(X, mask).argmax(1) == targets.argmax(1)))
+
+    def predict(self, X):
+        """Predict the class of each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,)
+            Predicted class labels.
+        """
+        logits = self._logits(*self._validate_X(X))
+        return self.classes_[logits.argmax(axis=1)]
+
+    def predict_proba(self, X):
+        """Probability of each class for each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities, columns in the order of ``classes_``.
+        """
+        return softmax(self._logits(*self._validate_X(X)))
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each class for each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log-probabilities, computed from the logits (never ``log(0)``).
+        """
+        return log_softmax(self._logits(*self._validate_X(X)))
+
+    def transform(self, X):
+        """Final hidden state of the top LSTM layer for each sequence.
+
+        Use the LSTM as a feature extractor, for instance in a
+        :class:`~sklearn.pipeline.Pipeline` in front of another estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        h : ndarray of shape (n_samples, hidden_size)
+            Hidden state after each sequence's last real step.
+        """
+        return self._map_hidden(*self._validate_X(X), np.array)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        """Number of features given by :meth:`transform`."""
+        return self.hidden_size

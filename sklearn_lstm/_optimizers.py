@@ -1,0 +1,168 @@
+"""Stochastic optimizers and gradient clipping.
+
+The interface is that of ``sklearn.neural_network._stochastic_optimizers``:
+an optimizer is built from the list of parameter arrays (to allocate its state
+with ``np.zeros_like``, so float32 parameters get float32 state), and
+``update_params(params, grads)`` updates that list in place. Learning rates are
+kept as Python floats so that they never upcast float32 parameters.
+"""
+
+import math
+
+import numpy as np
+
+
+class BaseOptimizer:
+    """Base stochastic gradient descent optimizer.
+
+    Parameters
+    ----------
+    learning_rate : float, default=0.1
+        The step size.
+    """
+
+    def __init__(self, learning_rate=0.1):
+        self.learning_rate = float(learning_rate)
+
+    def update_params(self, params, grads):
+        """Update ``params`` in place with ``grads``, given in the same order."""
+        for param, update in zip(params, self._get_updates(grads)):
+            param += update
+
+    def iteration_ends(self, time_step):
+        """Hook called at the end of each epoch; ``time_step`` counts samples."""
+
+    def trigger_stopping(self, msg, verbose):
+        """Decide whether to stop training once patience has run out."""
+        if verbose:
+            print(msg + " Stopping.")
+        return True
+
+
+class SGDOptimizer(BaseOptimizer):
+    """Stochastic gradient descent with (Nesterov) momentum.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The parameters, used to allocate the velocities.
+    learning_rate : float, default=0.1
+    momentum : float, default=0.9
+    nesterov : bool, default=True
+    """
+
+    def __init__(self, params, learning_rate=0.1, momentum=0.9, nesterov=True):
+        super().__init__(learning_rate)
+        self.momentum = float(momentum)
+        self.nesterov = nesterov
+        self.velocities = [np.zeros_like(param) for param in params]
+
+    def _get_updates(self, grads):
+        """Velocity ``v = momentum * v - lr * g``; the update is ``v``, or the
+        look-ahead ``momentum * v - lr * g`` with Nesterov momentum."""
+        self.velocities = [
+            self.momentum * v - self.learning_rate * g
+            for v, g in zip(self.velocities, grads)
+        ]
+        if self.nesterov:
+            return [
+                self.momentum * v - self.learning_rate * g
+                for v, g in zip(self.velocities, grads)
+            ]
+        return self.velocities
+
+
+class AdamOptimizer(BaseOptimizer):
+    """Adam, from :arxiv:`Kingma & Ba (2014) <1412.6980>`.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The parameters, used to allocate the moment estimates.
+    learning_rate : float, default=0.001
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates.
+    epsilon : float, default=1e-8
+    """
+
+    def __init__(
+        self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+    ):
+        super().__init__(learning_rate)
+        self.beta_1 = float(beta_1)
+        self.beta_2 = float(beta_2)
+        self.epsilon = float(epsilon)
+        self.t = 0
+        self.ms = [np.zeros_like(param) for param in params]
+        self.vs = [np.zeros_like(param) for param in params]
+
+    def _get_updates(self, grads):
+        """Bias-corrected ``-lr * m / (sqrt(v) + eps)``."""
+        self.t += 1
+        self.ms = [
+            self.beta_1 * m + (1 - self.beta_1) * g for m, g in zip(self.ms, grads)
+        ]
+        self.vs = [
+            self.beta_2 * v + (1 - self.beta_2) * (g * g)
+            for v, g in zip(self.vs, grads)
+        ]
+        lr = (
+            self.learning_rate
+            * math.sqrt(1 - self.beta_2**self.t)
+            / (1 - self.beta_1**self.t)
+        )
+        return [-lr * m / (np.sqrt(v) + self.epsilon) for m, v in zip(self.ms, self.vs)]
+
+
+class RMSpropOptimizer(BaseOptimizer):
+    """RMSprop, from Tieleman & Hinton (2012), lecture 6.5.
+
+    Parameters
+    ----------
+    params : list of ndarray
+        The parameters, used to allocate the running averages.
+    learning_rate : float, default=0.001
+    rho : float, default=0.9
+        Decay rate of the running average of squared gradients.
+    epsilon : float, default=1e-8
+    """
+
+    def __init__(self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8):
+        super().__init__(learning_rate)
+        self.rho = float(rho)
+        self.epsilon = float(epsilon)
+        self.caches = [np.zeros_like(param) for param in params]
+
+    def _get_updates(self, grads):
+        """``cache = rho * cache + (1 - rho) * g**2``; ``-lr * g / (sqrt(cache) + eps)``."""
+        self.caches = [
+            self.rho * c + (1 - self.rho) * (g * g) for c, g in zip(self.caches, grads)
+        ]
+        return [
+            -self.learning_rate * g / (np.sqrt(c) + self.epsilon)
+            for c, g in zip(self.caches, grads)
+        ]
+
+
+def clip_grad_norm(grads, max_norm):
+    """Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
+
+    Parameters
+    ----------
+    grads : list of ndarray
+    max_norm : float or None
+        ``None`` disables clipping.
+
+    Returns
+    -------
+    norm : float
+        The global norm before clipping.
+    """
+    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
+    if math.isinf(norm):  # float32 squares overflowed: add them up in float64
+        norm = math.sqrt(sum(float(np.vdot(g, g.astype(np.float64))) for g in grads))
+    if max_norm is not None and norm > max_norm:
+        scale = max_norm / (norm + 1e-12)
+        for g in grads:
+            g *= scale
+    return norm
