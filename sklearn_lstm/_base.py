@@ -375,8 +375,9 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
                         msg = (
-                            f"Validation score did not improve more than tol={self.tol:f}"
-                            f" for {self.n_iter_no_change} consecutive epochs."
+                            "Validation score did not improve more than "
+                            f"tol={self.tol:f} for {self.n_iter_no_change} "
+                            "consecutive epochs."
                         )
                     else:
                         msg = (

@@ -134,7 +134,8 @@ class RMSpropOptimizer(BaseOptimizer):
         self.caches = [np.zeros_like(param) for param in params]
 
     def _get_updates(self, grads):
-        """``cache = rho * cache + (1 - rho) * g**2``; ``-lr * g / (sqrt(cache) + eps)``."""
+        """``cache = rho * cache + (1 - rho) * g**2``; the update is
+        ``-lr * g / (sqrt(cache) + eps)``."""
         self.caches = [
             self.rho * c + (1 - self.rho) * (g * g) for c, g in zip(self.caches, grads)
         ]

@@ -51,14 +51,14 @@ def check_sequences(
     """
     if _is_ragged(X):
         X = _pad_ragged(X, dtype)
-    params = dict(
-        accept_sparse=False,
-        allow_nd=True,
-        dtype=dtype,
-        ensure_all_finite="allow-nan",
-        ensure_min_samples=1,
-        ensure_min_features=1,
-    )
+    params = {
+        "accept_sparse": False,
+        "allow_nd": True,
+        "dtype": dtype,
+        "ensure_all_finite": "allow-nan",
+        "ensure_min_samples": 1,
+        "ensure_min_features": 1,
+    }
     no_y = isinstance(y, str) and y == "no_validation"
     if not no_y:
         X, y = validate_data(estimator, X, y, reset=reset, **params, **y_params)
