@@ -40,8 +40,8 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
 
     Subclasses set the class attributes ``_cell`` (a key of
     :data:`sklearn_lstm._cells.CELLS`), ``_loss`` and
-    ``_many_to_one``, and implement ``_validate_fit_data``, ``_validate_X``
-    and ``_validation_score``.
+    ``_many_to_one``, and implement ``_validate_fit_data`` and
+    ``_validation_score``.
 
     Warning: This class should not be used directly. Use derived classes instead.
     """
@@ -133,10 +133,6 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
         """Return ``(X, mask, targets, sample_weight)`` ready for the loss."""
-
-    @abstractmethod
-    def _validate_X(self, X):
-        """Return ``(X, mask)`` for prediction, in the dtype of the weights."""
 
     @abstractmethod
     def _validation_score(self, X, mask, targets):
@@ -483,6 +479,13 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+
+def _check_partial_fit(estimator):
+    """``partial_fit`` is available unless early stopping is on, as in MLP."""
+    if estimator.early_stopping:
+        raise AttributeError("partial_fit is not available with early_stopping=True.")
+    return True
 
 
 def _take(mask, idx):

@@ -18,7 +18,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._activations import log_softmax, softmax
-from ._base import BaseRecurrentNetwork
+from ._base import BaseRecurrentNetwork, _check_partial_fit
 from ._validation import check_sequences
 
 
@@ -312,13 +312,6 @@ class LSTMSequenceClassifier(
             The fitted classifier.
         """
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
-
-    def _check_partial_fit(self):
-        if self.early_stopping:
-            raise AttributeError(
-                "partial_fit is not available with early_stopping=True."
-            )
-        return True
 
     @available_if(_check_partial_fit)
     @_fit_context(prefer_skip_nested_validation=True)

@@ -2,12 +2,13 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_lstm import LSTMSequenceClassifier
+from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder
 
 ESTIMATORS = [
     LSTMSequenceClassifier(
         hidden_size=8, learning_rate=0.02, max_iter=30, random_state=0
     ),
+    RNNBinaryAdder(max_iter=5, random_state=0),
 ]
 
 # Checks that cannot pass, with the reason.
