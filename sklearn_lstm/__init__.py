@@ -1,8 +1,15 @@
 """Recurrent neural networks in plain NumPy with the scikit-learn API."""
 
 from . import datasets
+from ._base import InconsistentVersionWarning
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
+from ._version import __version__
 
-__version__ = "0.1.0"
-__all__ = ["LSTMSequenceClassifier", "RNNBinaryAdder", "datasets", "__version__"]
+__all__ = [
+    "InconsistentVersionWarning",
+    "LSTMSequenceClassifier",
+    "RNNBinaryAdder",
+    "datasets",
+    "__version__",
+]

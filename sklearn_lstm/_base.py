@@ -24,11 +24,18 @@ from ._cells import CELLS, stack_forward
 from ._cells import stack_backward as _stack_backward
 from ._losses import LOSS_FUNCTIONS
 from ._optimizers import (
+    OPTIMIZERS,
     AdamOptimizer,
     RMSpropOptimizer,
     SGDOptimizer,
     clip_grad_norm,
 )
+from ._version import __version__
+
+
+class InconsistentVersionWarning(UserWarning):
+    """Warning raised when a model saved by another sklearn_lstm version is loaded."""
+
 
 # Sequences per chunk at predict time are chosen so that the forward cache
 # holds about this many numbers.
@@ -479,6 +486,37 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         return tags
+
+    def __getstate__(self):
+        """Pickled state: plain data only, stamped with the package version.
+
+        The optimizer is saved as its class name and attributes (floats and
+        arrays), so that ``skops.io`` finds no type to trust but the
+        estimator's own.
+        """
+        state = super().__getstate__()
+        state["_sklearn_lstm_version"] = __version__
+        optimizer = state.pop("_optimizer", None)
+        if optimizer is not None:
+            state["_optimizer_state"] = (type(optimizer).__name__, vars(optimizer))
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop("_sklearn_lstm_version", "unknown")
+        if version != __version__:
+            warnings.warn(
+                f"Loading a {type(self).__name__} saved by sklearn_lstm {version} "
+                f"into sklearn_lstm {__version__}: the model may not work or may "
+                "give different results. Refit it with this version.",
+                InconsistentVersionWarning,
+            )
+        optimizer_state = state.pop("_optimizer_state", None)
+        super().__setstate__(state)
+        if optimizer_state is not None:
+            name, attributes = optimizer_state
+            self._optimizer = object.__new__(OPTIMIZERS[name])
+            self._optimizer.__dict__.update(attributes)
 
 
 def _check_partial_fit(estimator):

@@ -145,6 +145,11 @@ class RMSpropOptimizer(BaseOptimizer):
         ]
 
 
+OPTIMIZERS = {
+    cls.__name__: cls for cls in (SGDOptimizer, AdamOptimizer, RMSpropOptimizer)
+}
+
+
 def clip_grad_norm(grads, max_norm):
     """Scale ``grads`` in place so that their global L2 norm is at most ``max_norm``.
 
