@@ -219,7 +219,7 @@ class LSTMSequenceClassifier(
     >>> clf.predict(X[:4])
     array([1, 1, 1, 1])
     >>> clf.predict_proba(X[:1]).round(2)
-    array([[0..., 0.9...]])
+    array([[0., 1.]])
     >>> clf.score(X, y)
     1.0
     """

@@ -45,11 +45,11 @@ def make_addition(n_samples=1000, n_bits=8, random_state=None):
     >>> from sklearn_lstm.datasets import make_addition
     >>> X, y = make_addition(3, n_bits=8, random_state=0)
     >>> X
-    array([[44, 47],
-           [64, 67],
-           [67,  9]])
+    array([[ 44,  47],
+           [117,  64],
+           [ 67, 123]])
     >>> y
-    array([ 91, 131,  76])
+    array([ 91, 181, 190])
     """
     rng = check_random_state(random_state)
     X = rng.randint(0, 2 ** (n_bits - 1), size=(n_samples, 2)).astype(np.int64)
