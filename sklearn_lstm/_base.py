@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ._callbacks import CallbackSupportMixin, with_callbacks
 from ._cells import CELLS, stack_forward
 from ._cells import stack_backward as _stack_backward
 from ._losses import LOSS_FUNCTIONS
@@ -42,7 +43,7 @@ class InconsistentVersionWarning(UserWarning):
 _PREDICT_CACHE_SIZE = 2**23
 
 
-class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
+class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for recurrent networks trained by backpropagation through time.
 
     Subclasses set the class attributes ``_cell`` (a key of
@@ -161,11 +162,8 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _set_params_list(self, params):
         """Inverse of :attr:`_params`."""
-        layers = params[:-2]
-        self.input_weights_ = list(layers[0::3])
-        self.recurrent_weights_ = list(layers[1::3])
-        self.biases_ = list(layers[2::3])
-        self.output_weights_, self.output_bias_ = params[-2:]
+        for name, value in _unpack_params(params).items():
+            setattr(self, name, value)
 
     def _initialize(self, n_features, n_outputs, dtype):
         """Draw initial weights and reset the training counters.
@@ -279,7 +277,10 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         """Fit, leaving the estimator exactly as it was if anything raises."""
-        saved = copy.deepcopy(self.__dict__)
+        saved = {  # callbacks are the user's objects: keep them, do not copy them
+            key: value if key == "_skl_callbacks" else copy.deepcopy(value)
+            for key, value in self.__dict__.items()
+        }
         try:
             return self._fit_unsafe(X, y, sample_weight, incremental, classes)
         except BaseException:
@@ -287,7 +288,13 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
             self.__dict__.update(saved)
             raise
 
+    @with_callbacks
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+        callback_ctx = self._init_callback_context(
+            max_subtasks=1 if incremental else self.max_iter
+        )
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        raw_data = {"X": X, "y": y}
         first_pass = not hasattr(self, "output_weights_") or (
             not self.warm_start and not incremental
         )
@@ -311,8 +318,17 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
                     f"{type(self).__name__} was fitted with "
                     f"{self.input_weights_[0].shape[0]}."
                 )
-        self._fit_stochastic(X, mask, targets, sample_weight, incremental)
+        self._fit_stochastic(
+            X, mask, targets, sample_weight, incremental, callback_ctx, raw_data
+        )
+        callback_ctx.call_on_fit_task_end(
+            estimator=self, **raw_data, reconstruction_attributes={}
+        )
         return self
+
+    def _weights_snapshot(self):
+        """Copies of the fitted weights, for a callback's ``fitted_estimator``."""
+        return _unpack_params([p.copy() for p in self._params])
 
     def _make_optimizer(self, params):
         """The optimizer named by ``solver``, over ``params``."""
@@ -326,8 +342,14 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
             )
         return RMSpropOptimizer(params, self.learning_rate, self.rho, self.epsilon)
 
-    def _fit_stochastic(self, X, mask, targets, sample_weight, incremental):
-        """Epochs of minibatch updates, with early stopping and patience."""
+    def _fit_stochastic(
+        self, X, mask, targets, sample_weight, incremental, callback_ctx, raw_data
+    ):
+        """Epochs of minibatch updates, with early stopping and patience.
+
+        Each epoch is a task for the callbacks, which see the data as given to
+        ``fit`` and may stop training at the end of any epoch.
+        """
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(self._params)
 
@@ -354,6 +376,8 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
         try:
             for _ in range(self.max_iter):
                 start = time.perf_counter()
+                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+                epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
                 loss = self._run_epoch(X, mask, targets, sample_weight, batch_size)
                 if not np.isfinite(loss):
                     raise ValueError(
@@ -374,6 +398,13 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
                     if early_stopping:
                         msg += f", validation score = {self.validation_scores_[-1]:.6f}"
                     print(msg + f", {time.perf_counter() - start:.2f} s")
+                if epoch_ctx.call_on_fit_task_end(
+                    estimator=self,
+                    **raw_data,
+                    metadata={"loss": loss},
+                    reconstruction_attributes=self._weights_snapshot,
+                ):
+                    break
 
                 if self._no_improvement_count > self.n_iter_no_change:
                     if early_stopping:
@@ -494,7 +525,7 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
         arrays), so that ``skops.io`` finds no type to trust but the
         estimator's own.
         """
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # may be self.__dict__ itself
         state["_sklearn_lstm_version"] = __version__
         optimizer = state.pop("_optimizer", None)
         if optimizer is not None:
@@ -517,6 +548,18 @@ class BaseRecurrentNetwork(BaseEstimator, metaclass=ABCMeta):
             name, attributes = optimizer_state
             self._optimizer = object.__new__(OPTIMIZERS[name])
             self._optimizer.__dict__.update(attributes)
+
+
+def _unpack_params(params):
+    """The fitted weight attributes, by name, from the list :attr:`_params` gives."""
+    layers = params[:-2]
+    return {
+        "input_weights_": list(layers[0::3]),
+        "recurrent_weights_": list(layers[1::3]),
+        "biases_": list(layers[2::3]),
+        "output_weights_": params[-2],
+        "output_bias_": params[-1],
+    }
 
 
 def _check_partial_fit(estimator):
