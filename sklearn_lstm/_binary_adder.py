@@ -113,7 +113,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
     n_features_in_ : int
         Number of operands per sample.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X``; only set when they are all strings.
 
     n_bits_ : int

@@ -132,7 +132,7 @@ class LSTMSequenceClassifier(
         ``predict`` must have this many columns; 3-D and list input may have
         any number of time steps.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names of a DataFrame ``X``; only set when they are all strings.
 
     n_iter_ : int
