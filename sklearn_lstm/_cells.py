@@ -99,33 +99,35 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
         The final state ``(h[:, -1],)``, ready to be passed back as ``h0``.
     cache : tuple
         Values needed by :func:`rnn_backward`.
+
+    Notes
+    -----
+    The equation of :func:`rnn_step_forward`, for all ``t``.
     """
     if activation not in RNN_ACTIVATIONS:
         raise ValueError(
             f"activation must be one of {RNN_ACTIVATIONS}, got {activation!r}"
         )
-    N, T, D = x.shape
+    N, T, _ = x.shape
     H = Wh.shape[0]
     # sigmoid(a) = (1 + tanh(a / 2)) / 2: fold the 1/2 into the weights once.
     scale = 1.0 if activation == "tanh" else 0.5
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] is h[t]; hs[0] is h0
     hs[0] = h0
-    hs[1:] = (x_tm.reshape(T * N, D) @ (Wx * scale)).reshape(T, N, H)
-    hs[1:] += b * scale
+    x1 = _project_inputs(x, Wx, b, scale, out=hs[1:])
     Wh_scaled = Wh * scale
-    padded = _padded_steps(mask, T)
-    for t in range(T):
-        h = hs[t + 1]
-        h += hs[t] @ Wh_scaled
+    rec = np.empty((N, H), dtype=x.dtype)
+    mask, padded = _padding(mask, T)
+    for t, (prev_h, h) in enumerate(zip(hs[:-1], hs[1:])):
+        h += np.matmul(prev_h, Wh_scaled, out=rec)
         np.tanh(h, out=h)
         if scale != 1.0:
             h *= 0.5
             h += 0.5
         if padded[t]:
             keep = ~mask[:, t]
-            h[keep] = hs[t][keep]
-    cache = (x_tm, mask, padded, Wx, Wh, hs, activation)
+            h[keep] = prev_h[keep]
+    cache = (x1, mask, padded, Wx, Wh, hs, activation)
     return hs[1:].transpose(1, 0, 2), (hs[T],), cache
 
 
@@ -145,33 +147,30 @@ def rnn_backward(dh, cache):
     dx, dh0, dWx, dWh, db
         Gradients with the shapes of ``x, h0, Wx, Wh, b``.
     """
-    x_tm, mask, padded, Wx, Wh, hs, activation = cache
-    T, N, D = x_tm.shape
-    H = Wh.shape[0]
-    h = hs[1:]
-    # da[t] starts as act'(a[t]) for every step at once, then is scaled by dh[t].
-    if activation == "tanh":
-        da = 1 - h * h
-    else:
-        da = h * (1 - h)
+    x1, mask, padded, Wx, Wh, hs, activation = cache
+    T, N, H = hs[1:].shape
+    da = np.empty((T, N, H), dtype=hs.dtype)  # gradient of the pre-activations
     dh_tm = dh.transpose(1, 0, 2)
-    dh_next = np.zeros((N, H), dtype=da.dtype)
+    dh_t = np.empty((N, H), dtype=hs.dtype)
+    dh_next = np.zeros((N, H), dtype=hs.dtype)
     WhT = np.ascontiguousarray(Wh.T)
-    for t in reversed(range(T)):
-        dh_t = dh_tm[t] + dh_next
-        da[t] *= dh_t
-        if padded[t]:
-            keep = ~mask[:, t]
-            da[t][keep] = 0
-            dh_next = da[t] @ WhT
-            dh_next[keep] = dh_t[keep]  # a padded step passes the gradient through
+    for start, stop in _time_blocks(T, da[0].nbytes):
+        # act'(a[t]) for a block of steps at once, in terms of h[t]
+        h, d = hs[start + 1 : stop + 1], da[start:stop]
+        if activation == "tanh":
+            np.subtract(1, np.multiply(h, h, out=d), out=d)  # 1 - h**2
         else:
-            dh_next = da[t] @ WhT
-    da2 = da.reshape(T * N, H)
-    dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
-    dWx = x_tm.reshape(T * N, D).T @ da2
-    dWh = hs[:-1].reshape(T * N, H).T @ da2
-    return dx, dh_next, dWx, dWh, da2.sum(axis=0)
+            np.multiply(np.subtract(1, h, out=d), h, out=d)  # h * (1 - h)
+        for t in reversed(range(start, stop)):
+            np.add(dh_tm[t], dh_next, out=dh_t)
+            da[t] *= dh_t  # backprop through the activation
+            np.matmul(da[t], WhT, out=dh_next)
+            if padded[t]:  # a padded step passes the gradient through
+                keep = ~mask[:, t]
+                da[t][keep] = 0
+                dh_next[keep] = dh_t[keep]
+    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx)
+    return dx, dh_next, dWx, dWh, db
 
 
 # ---------------------------------------------------------------------------
@@ -282,37 +281,41 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
 
     Notes
     -----
-    The equations of :func:`lstm_step_forward`, for all ``t``.
+    The equations of :func:`lstm_step_forward`, for all ``t``. The cache
+    holds, per time step, the four gates (``4NH`` numbers), ``h``, ``c`` and
+    ``tanh(c)`` (``3NH``) and the input (``N(D + 1)``).
     """
-    N, T, D = x.shape
+    N, T, _ = x.shape
     H = Wh.shape[0]
     scale, shift = _lstm_gate_scale(H, x.dtype)
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))
     # gates[t] holds the pre-activations, then (in place) the gate values.
-    gates = (x_tm.reshape(T * N, D) @ (Wx * scale)).reshape(T, N, 4 * H)
-    gates += b * scale
+    gates = np.empty((T, N, 4 * H), dtype=x.dtype)
+    x1 = _project_inputs(x, Wx, b, scale, out=gates)
     Wh_scaled = Wh * scale
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] is h[t]; hs[0] is h0
     cs = np.empty((T + 1, N, H), dtype=x.dtype)
     tanh_cs = np.empty((T, N, H), dtype=x.dtype)
     hs[0], cs[0] = h0, c0
+    rec = np.empty((N, 4 * H), dtype=x.dtype)
     ig = np.empty((N, H), dtype=x.dtype)
-    padded = _padded_steps(mask, T)
-    for t in range(T):
-        y = gates[t]
-        y += hs[t] @ Wh_scaled
+    mask, padded = _padding(mask, T)
+    i_all, f_all, g_all, o_all = (gates[:, :, j * H : (j + 1) * H] for j in range(4))
+    steps = zip(
+        gates, i_all, f_all, g_all, o_all, hs[:-1], hs[1:], cs[:-1], cs[1:], tanh_cs
+    )
+    for t, (y, i, f, g, o, prev_h, h, prev_c, c, tanh_c) in enumerate(steps):
+        y += np.matmul(prev_h, Wh_scaled, out=rec)
         np.tanh(y, out=y)
-        y *= scale
+        y *= scale  # now y holds i, f, g, o
         y += shift
-        i, f, g, o = y[:, :H], y[:, H : 2 * H], y[:, 2 * H : 3 * H], y[:, 3 * H :]
-        c = np.multiply(f, cs[t], out=cs[t + 1])
+        np.multiply(f, prev_c, out=c)  # c = f * c_prev + i * g
         c += np.multiply(i, g, out=ig)
-        np.multiply(o, np.tanh(c, out=tanh_cs[t]), out=hs[t + 1])
+        np.multiply(o, np.tanh(c, out=tanh_c), out=h)  # h = o * tanh(c)
         if padded[t]:
             keep = ~mask[:, t]
-            hs[t + 1][keep] = hs[t][keep]
-            cs[t + 1][keep] = cs[t][keep]
-    cache = (x_tm, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs)
+            h[keep] = prev_h[keep]
+            c[keep] = prev_c[keep]
+    cache = (x1, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
@@ -332,55 +335,117 @@ def lstm_backward(dh, cache):
     dx, dh0, dc0, dWx, dWh, db
         Gradients with the shapes of ``x, h0, c0, Wx, Wh, b``.
     """
-    x_tm, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs = cache
-    T, N, D = x_tm.shape
-    H = Wh.shape[0]
-    # For every step at once: da[t] starts as the derivative of each gate with
-    # respect to its pre-activation, y * (1 - y) for i, f, o and 1 - g**2 for g.
-    da = gates * (1 - gates)
-    g = gates[:, :, 2 * H : 3 * H]
-    np.subtract(1, g * g, out=da[:, :, 2 * H : 3 * H])
-    # dh[t] reaches c[t] through o * tanh'(c[t]).
-    dc_from_h = gates[:, :, 3 * H :] * (1 - tanh_cs * tanh_cs)
+    x1, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs = cache
+    T, N, H = tanh_cs.shape
+    dtype = gates.dtype
+    da = np.empty_like(gates)  # gradient of the gate pre-activations
     dh_tm = dh.transpose(1, 0, 2)
-    dh_next = np.zeros((N, H), dtype=da.dtype)
-    dc_next = np.zeros((N, H), dtype=da.dtype)
-    dy = np.empty((N, 4 * H), dtype=da.dtype)  # gradient of the gate values
+    dh_t, dc = np.empty((N, H), dtype=dtype), np.empty((N, H), dtype=dtype)
+    dh_next, dc_next = np.zeros((N, H), dtype=dtype), np.zeros((N, H), dtype=dtype)
+    dy = np.empty((N, 4 * H), dtype=dtype)  # gradient of the gate values
     di, df, dg, do = dy[:, :H], dy[:, H : 2 * H], dy[:, 2 * H : 3 * H], dy[:, 3 * H :]
     WhT = np.ascontiguousarray(Wh.T)
-    for t in reversed(range(T)):
-        y = gates[t]
-        dh_t = dh_tm[t] + dh_next
-        dc = dh_t * dc_from_h[t]
-        dc += dc_next
-        np.multiply(dc, y[:, 2 * H : 3 * H], out=di)  # c = f * c_prev + i * g
-        np.multiply(dc, cs[t], out=df)
-        np.multiply(dc, y[:, :H], out=dg)
-        np.multiply(dh_t, tanh_cs[t], out=do)  # h = o * tanh(c)
-        da[t] *= dy  # backprop through the gate nonlinearities
-        if padded[t]:
-            keep = ~mask[:, t]
-            da[t][keep] = 0
-            dh_next = da[t] @ WhT
-            dh_next[keep] = dh_t[keep]  # a padded step passes both gradients through
-            dc_prev = dc * y[:, H : 2 * H]
-            dc_prev[keep] = dc_next[keep]
-            dc_next = dc_prev
-        else:
-            dh_next = da[t] @ WhT
-            dc_next = dc * y[:, H : 2 * H]
-    da2 = da.reshape(T * N, 4 * H)
-    dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
-    dWx = x_tm.reshape(T * N, D).T @ da2
+    i_all, f_all, g_all = (gates[:, :, j * H : (j + 1) * H] for j in range(3))
+    blocks = _time_blocks(T, gates[0].nbytes)
+    dc_from_h = np.empty((blocks[0][1] - blocks[0][0], N, H), dtype=dtype)
+    for start, stop in blocks:
+        # For a block of steps at once, while it is in cache: da starts as the
+        # derivative of each gate, y * (1 - y) for i, f, o and 1 - g**2 for g,
+        y, d = gates[start:stop], da[start:stop]
+        np.multiply(np.subtract(1, y, out=d), y, out=d)
+        g, dgate = y[:, :, 2 * H : 3 * H], d[:, :, 2 * H : 3 * H]
+        np.subtract(1, np.multiply(g, g, out=dgate), out=dgate)
+        # and dh[t] reaches c[t] through o * tanh'(c[t]).
+        k, tanh_c = dc_from_h[: stop - start], tanh_cs[start:stop]
+        np.subtract(1, np.multiply(tanh_c, tanh_c, out=k), out=k)
+        k *= y[:, :, 3 * H :]
+        steps = zip(
+            range(start, stop),
+            i_all[start:stop],
+            f_all[start:stop],
+            g_all[start:stop],
+            cs[start:stop],
+            tanh_cs[start:stop],
+            k,
+            dh_tm[start:stop],
+            da[start:stop],
+        )
+        for t, i, f, g, prev_c, tanh_c, k_t, dh_ext, da_t in reversed(list(steps)):
+            np.add(dh_ext, dh_next, out=dh_t)
+            np.multiply(dh_t, k_t, out=dc)
+            dc += dc_next
+            np.multiply(dc, g, out=di)  # c = f * c_prev + i * g
+            np.multiply(dc, prev_c, out=df)
+            np.multiply(dc, i, out=dg)
+            np.multiply(dh_t, tanh_c, out=do)  # h = o * tanh(c)
+            da_t *= dy  # backprop through the gate nonlinearities
+            np.matmul(da_t, WhT, out=dh_next)
+            if padded[t]:  # a padded step passes both gradients through
+                keep = ~mask[:, t]
+                da_t[keep] = 0
+                dh_next[keep] = dh_t[keep]
+                carried = dc_next[keep]
+                np.multiply(dc, f, out=dc_next)
+                dc_next[keep] = carried
+            else:
+                np.multiply(dc, f, out=dc_next)
+    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx)
+    return dx, dh_next, dc_next, dWx, dWh, db
+
+
+# ---------------------------------------------------------------------------
+# Shared pieces of the sequence functions
+# ---------------------------------------------------------------------------
+
+# Element-wise work over a block of time steps is done at once when the block
+# fits in about this many bytes, so that it runs in cache.
+_BLOCK_BYTES = 2**20
+
+
+def _project_inputs(x, W, b, scale, out):
+    """Write ``x[t] @ (W * scale) + b * scale`` for all steps into ``out``.
+
+    One matrix product for every time step, into ``out`` of shape
+    ``(T, N, G)`` (time-major). Returns ``x`` time-major with a column of ones
+    appended, shape ``(T, N, D + 1)``: the bias is the last row of the
+    product's weights, and :func:`_param_grads` gets ``[dW; db]`` in one
+    product from it.
+    """
+    N, T, D = x.shape
+    x1 = np.empty((T, N, D + 1), dtype=x.dtype)
+    x1[:, :, :D] = x.transpose(1, 0, 2)
+    x1[:, :, D] = 1
+    np.matmul(
+        x1.reshape(T * N, D + 1), np.vstack([W, b]) * scale, out=out.reshape(T * N, -1)
+    )
+    return x1
+
+
+def _param_grads(x1, hs, da, Wx):
+    """``dx, dWx, dWh, db`` from the gradient ``da`` of every step's
+    pre-activations, shape ``(T, N, G)``: one matrix product each."""
+    T, N, G = da.shape
+    D, H = Wx.shape[0], hs.shape[2]
+    da2 = da.reshape(T * N, G)
+    dW1 = x1.reshape(T * N, D + 1).T @ da2  # [dWx; db]
     dWh = hs[:-1].reshape(T * N, H).T @ da2
-    return dx, dh_next, dc_next, dWx, dWh, da2.sum(axis=0)
+    dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
+    return dx, dW1[:D], dWh, dW1[D]
 
 
-def _padded_steps(mask, T):
-    """Boolean per time step: does any sequence have padding there?"""
+def _time_blocks(T, step_bytes):
+    """``(start, stop)`` of blocks of time steps, the last block first."""
+    size = max(1, _BLOCK_BYTES // step_bytes)
+    return [(max(0, stop - size), stop) for stop in range(T, 0, -size)]
+
+
+def _padding(mask, T):
+    """The mask as booleans (or None) and, per time step, whether any
+    sequence is padded there."""
     if mask is None:
-        return np.zeros(T, dtype=bool)
-    return ~mask.all(axis=0)
+        return None, [False] * T
+    mask = np.asarray(mask, dtype=bool)
+    return mask, (~mask.all(axis=0)).tolist()
 
 
 # ---------------------------------------------------------------------------
