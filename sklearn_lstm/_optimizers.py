@@ -162,12 +162,13 @@ def clip_grad_norm(grads, max_norm):
     Returns
     -------
     norm : float
-        The global norm before clipping.
+        The global norm before clipping. Gradients that are not finite are
+        left alone: the training loop stops on the loss they give.
     """
     norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     if math.isinf(norm):  # float32 squares overflowed: add them up in float64
         norm = math.sqrt(sum(float(np.vdot(g, g.astype(np.float64))) for g in grads))
-    if max_norm is not None and norm > max_norm:
+    if max_norm is not None and max_norm < norm < math.inf:
         scale = max_norm / (norm + 1e-12)
         for g in grads:
             g *= scale
