@@ -251,14 +251,14 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
 
     def _weight_indices(self):
         """Positions of the weight matrices (not biases) in :attr:`_params`."""
-        return [k for k in range(3 * self.n_layers) if k % 3 != 2] + [3 * self.n_layers]
+        n_layers = len(self.input_weights_)
+        return [k for k in range(3 * n_layers) if k % 3 != 2] + [3 * n_layers]
 
     def _map_hidden(self, X, mask, fn):
         """``fn`` of the hidden states read by the output layer, computed in
         chunks of sequences so that the forward cache stays small."""
         n_samples, n_timesteps = X.shape[:2]
-        n_gates = CELLS[self._cell].n_gates
-        size = n_timesteps * n_gates * self.hidden_size * self.n_layers
+        size = n_timesteps * sum(Wh.shape[1] for Wh in self.recurrent_weights_)
         chunk = max(1, _PREDICT_CACHE_SIZE // size)
         return np.concatenate(
             [
@@ -318,6 +318,13 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                     f"{type(self).__name__} was fitted with "
                     f"{self.input_weights_[0].shape[0]}."
                 )
+            H, n_layers = self.recurrent_weights_[0].shape[0], len(self.input_weights_)
+            if (H, n_layers) != (self.hidden_size, self.n_layers):
+                raise ValueError(
+                    f"Cannot continue training a network of hidden_size={H}, "
+                    f"n_layers={n_layers} with hidden_size={self.hidden_size}, "
+                    f"n_layers={self.n_layers}; set warm_start=False to start afresh."
+                )
         self._fit_stochastic(
             X, mask, targets, sample_weight, incremental, callback_ctx, raw_data
         )
@@ -373,12 +380,17 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
             batch_size = min(self.batch_size, n_samples)
 
         last_epoch_params = [p.copy() for p in self._params]
+        start_loss = None  # of the weights fit started from, on its first batch
         try:
             for _ in range(self.max_iter):
                 start = time.perf_counter()
                 epoch_ctx = callback_ctx.subcontext(task_name="epoch")
                 epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
-                loss = self._run_epoch(X, mask, targets, sample_weight, batch_size)
+                loss, first_loss = self._run_epoch(
+                    X, mask, targets, sample_weight, batch_size
+                )
+                if start_loss is None:
+                    start_loss = first_loss
                 if not np.isfinite(loss):
                     raise ValueError(
                         f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
@@ -440,6 +452,13 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
             # The optimizer state ran ahead of these weights: start it afresh.
             self._optimizer = self._make_optimizer(self._params)
 
+        if not incremental and start_loss is not None and self.loss_ > start_loss:
+            warnings.warn(
+                f"Training diverged: the loss rose from {start_loss:.6g} (the "
+                f"weights fit started from) to {self.loss_:.6g}. Lower "
+                "learning_rate or set clip_norm.",
+                ConvergenceWarning,
+            )
         if early_stopping and self._best_params is not None:
             self._set_params_list(self._best_params)
         if not all(np.isfinite(p).all() for p in self._params):
@@ -469,12 +488,16 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         return idx_train, idx_val
 
     def _run_epoch(self, X, mask, targets, sample_weight, batch_size):
-        """One pass over the data in (shuffled) minibatches; the mean loss."""
+        """One pass over the data in (shuffled) minibatches.
+
+        Returns the mean loss and the loss of the first batch, which was
+        computed before any update of this epoch.
+        """
         n_samples = X.shape[0]
         idx = np.arange(n_samples)
         if self.shuffle:
             idx = shuffle(idx, random_state=self._random_state)
-        accumulated_loss = 0.0
+        accumulated_loss, first_loss = 0.0, None
         for batch in gen_batches(n_samples, batch_size):
             b = idx[batch]
             weight = float(sample_weight[b].sum())
@@ -483,7 +506,8 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                     X[b], _take(mask, b), targets[b], sample_weight[b]
                 )
                 accumulated_loss += loss * weight
-        return accumulated_loss / float(sample_weight.sum())
+                first_loss = loss if first_loss is None else first_loss
+        return accumulated_loss / float(sample_weight.sum()), first_loss
 
     def _train_step(self, X, mask, targets, sample_weight):
         """Forward, backward, clip, update; the batch loss."""

@@ -73,6 +73,8 @@ def check_sequences(
             "X must be 2-D (n_samples, n_timesteps) or 3-D (n_samples, "
             f"n_timesteps, n_features); got a {X.ndim}-D array of shape {X.shape}."
         )
+    if X.shape[1] == 0:
+        raise ValueError(f"X has 0 time steps (shape={X.shape}).")
     if X.shape[2] == 0:
         raise ValueError(f"X has 0 features per time step (shape={X.shape}).")
     X, mask = _mask_padding(X)
@@ -87,15 +89,16 @@ def _ndim(X):
 
 
 def _is_ragged(X):
-    """True for a list or tuple of sequences that do not all have one length."""
+    """True for a list or tuple of sequences that do not all have one shape."""
     if not isinstance(X, list | tuple) or len(X) == 0:
         return False
-    if any(np.ndim(x) == 0 or isinstance(x, str) for x in X):
-        return False
     try:
-        return len({len(x) for x in X}) > 1
-    except TypeError:
+        shapes = {np.shape(x) for x in X}
+    except ValueError:  # an element is itself ragged: let _pad_ragged say which
+        return True
+    if any(len(shape) == 0 for shape in shapes) or any(isinstance(x, str) for x in X):
         return False
+    return len(shapes) > 1
 
 
 def _pad_ragged(X, dtype):

@@ -107,15 +107,6 @@ def _set(X, index, value, dtype=float):
     return X
 
 
-def _known_bug(request, case_name, test):
-    """Mark the running test as an expected failure if the table says so."""
-    if (case_name, test) in KNOWN_BUGS:
-        raises, reason = KNOWN_BUGS[case_name, test]
-        request.applymarker(
-            pytest.mark.xfail(raises=raises, reason=reason, strict=True)
-        )
-
-
 # ---------------------------------------------------------------------------
 # Per-estimator tables
 # ---------------------------------------------------------------------------
@@ -325,47 +316,6 @@ BAD_INPUTS = {
     },
 }
 
-KNOWN_BUGS = {
-    (CLF, "zero_timesteps-fit"): (
-        IndexError,
-        "check_sequences accepts 3-D X with 0 time steps; fit then fails with "
-        "IndexError in _validate_fit_data (X[:, 0, 0])",
-    ),
-    (CLF, "zero_timesteps-predict"): (
-        ZeroDivisionError,
-        "check_sequences accepts 3-D X with 0 time steps; predict then divides "
-        "by zero in BaseRecurrentNetwork._map_hidden",
-    ),
-    (CLF, "list_mixed_n_features-predict"): (
-        AssertionError,  # pytest.raises: the message does not match
-        "an equal-length list whose sequences have different numbers of features "
-        "is not seen as ragged; predict fails in _ndim with NumPy's 'could not "
-        "broadcast input array from shape (6,1) into shape (6,)'",
-    ),
-    (CLF, "predict_after_set_params"): (
-        ZeroDivisionError,
-        "_map_hidden sizes its chunks from the hyper-parameters hidden_size and "
-        "n_layers instead of the fitted weights",
-    ),
-    (ADDER, "predict_after_set_params"): (
-        ZeroDivisionError,
-        "_map_hidden sizes its chunks from the hyper-parameters hidden_size and "
-        "n_layers instead of the fitted weights",
-    ),
-    (CLF, "diverging_patience"): (
-        AssertionError,
-        "a loss that grows by orders of magnitude ends silently when the "
-        "n_iter_no_change rule stops training: no ConvergenceWarning, no error",
-    ),
-    (ADDER, "diverging_patience"): (
-        AssertionError,
-        "a loss that grows by orders of magnitude ends silently when the "
-        "n_iter_no_change rule stops training: no ConvergenceWarning, no error",
-    ),
-}
-"""``(case name, test) -> (exception, reason)`` of the package's known bugs;
-each test so marked is a strict expected failure."""
-
 
 def _sequences_of(X, lengths):
     """Rows of ``X`` cut to ``lengths``, as a list."""
@@ -485,20 +435,12 @@ def _battery():
         for bad_name, bad in table.items():
             for method in bad.methods:
                 for start in bad.starts or _DEFAULT_STARTS[method]:
-                    marks = []
-                    key = (case_name, f"{bad_name}-{method}")
-                    if key in KNOWN_BUGS:
-                        raises, reason = KNOWN_BUGS[key]
-                        marks = pytest.mark.xfail(
-                            raises=raises, reason=reason, strict=True
-                        )
                     yield pytest.param(
                         case_name,
                         bad_name,
                         method,
                         start,
                         id=f"{case_name}-{bad_name}-{method}-{start}",
-                        marks=marks,
                     )
 
 
@@ -571,13 +513,30 @@ def test_trailing_nan_padding_equals_ragged_list(estimator_case):
     _assert_same_outputs(_outputs(a, seqs, case.name), _outputs(a, padded, case.name))
 
 
-def test_predict_ignores_hyperparameters_changed_after_fit(estimator_case, request):
+def test_predict_ignores_hyperparameters_changed_after_fit(estimator_case):
     """``predict`` reads the fitted weights, not ``hidden_size``/``n_layers``."""
-    _known_bug(request, estimator_case.name, "predict_after_set_params")
     est = _fitted(estimator_case)
     expected = _outputs(est, estimator_case.X, estimator_case.name)
     est.set_params(hidden_size=0, n_layers=0)  # as a bad grid point would
     _assert_same_outputs(_outputs(est, estimator_case.X, estimator_case.name), expected)
+
+
+@pytest.mark.parametrize("change", [{"hidden_size": 3}, {"n_layers": 2}])
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_continued_training_refuses_another_architecture(
+    estimator_case, change, method
+):
+    """``warm_start`` and ``partial_fit`` never train weights of another shape
+    than the parameters ask for: they raise and leave the model alone."""
+    case = estimator_case
+    est = _fitted(case).set_params(warm_start=True, **change)
+    before = copy.deepcopy(est.__dict__)
+    with pytest.raises(ValueError, match="Cannot continue training a network"):
+        getattr(est, method)(case.X, case.y)
+    _assert_identical(est.__dict__, before, "est.__dict__")
+    est.set_params(warm_start=False).fit(case.X, case.y)
+    assert len(est.input_weights_) == est.n_layers
+    assert est.recurrent_weights_[0].shape[0] == est.hidden_size
 
 
 # ---------------------------------------------------------------------------
@@ -653,10 +612,9 @@ def test_diverging_training_raises_or_warns(estimator_case, learning_rate, start
             assert not np.isnan(out).any(), name
 
 
-def test_diverging_training_stopped_by_patience_is_reported(estimator_case, request):
+def test_diverging_training_stopped_by_patience_is_reported(estimator_case):
     """When patience (``n_iter_no_change``) stops a diverged fit, the user is
     still told: a loss far above that of one sane epoch is no converged model."""
-    _known_bug(request, estimator_case.name, "diverging_patience")
     case = estimator_case
     params, make_data = DIVERGING[case.name]
     X, y = make_data(case.X, case.y)
