@@ -303,10 +303,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         X, y = validate_data(self, X, y, reset=reset, dtype=None, y_numeric=False)
         X, y = _as_numbers(X, "X"), _as_numbers(y, "y")
         dtype = np.float32 if X.dtype == np.float32 else np.float64
-        if reset:
-            k = self._fraction_bits_for(X, y)
-        else:
-            k = max(self.fraction_bits_, self._fraction_bits_for(X, y))
+        k = self._fraction_bits_for(X, y, at_least=0 if reset else self.fraction_bits_)
         sx, sy = _to_fixed(X, k, "X"), _to_fixed(y, k, "y")
         width_x = _width(sx)
         n_bits = max(width_x, _width(sy))
@@ -326,12 +323,14 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         targets = _to_bits(sy, n_bits)[:, :, np.newaxis].astype(dtype)
         return inputs, None, targets, sample_weight
 
-    def _fraction_bits_for(self, *arrays):
-        """Fraction bits to read ``arrays`` with, per the ``fraction_bits`` rule."""
+    def _fraction_bits_for(self, *arrays, at_least):
+        """Fraction bits to read ``arrays`` with, per the ``fraction_bits`` rule,
+        and no fewer than ``at_least``; warns when that rounds a number."""
         needed = max(_exact_fraction_bits(a) for a in arrays)
         k = self.fraction_bits
         if k == "auto":
             k = min(needed, _AUTO_MAX_FRACTION_BITS)
+        k = max(k, at_least)
         if needed > k:
             warnings.warn(
                 f"Some numbers need more than {k} binary fraction bits; they are "
@@ -344,9 +343,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         """Validated operands as input bits, with the fraction bits used."""
         check_is_fitted(self)
         X = _as_numbers(validate_data(self, X, reset=False, dtype=None), "X")
-        k = self.fraction_bits_
-        if self.fraction_bits == "auto":
-            k = max(k, self._fraction_bits_for(X))
+        k = self._fraction_bits_for(X, at_least=self.fraction_bits_)
         sx = _to_fixed(X, k, "X")
         n_bits = max(
             self.n_bits_ + k - self.fraction_bits_, _width(sx) + self.extra_bits_
@@ -430,7 +427,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         score : float
             Weighted fraction of exactly right results.
         """
-        y = _as_numbers(column_or_1d(np.asarray(y), warn=True), "y")
+        y = _as_numbers(column_or_1d(np.asarray(y), warn=True), "y", big_ints=True)
         pred = self.predict(X)
         check_consistent_length(pred, y)
         return float(np.average(pred == y, weights=sample_weight))
@@ -444,13 +441,17 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         return tags
 
 
-def _as_numbers(a, name):
-    """``a`` as an int64 or float array; integers beyond int64 raise."""
+def _as_numbers(a, name, big_ints=False):
+    """``a`` as an int64 or float array; integers beyond int64 raise, or with
+    ``big_ints`` stay Python integers in an object array (as :func:`_decode`
+    returns them)."""
     if a.dtype.kind == "O":
         if all(isinstance(v, Integral) for v in a.flat):
             try:
                 a = a.astype(np.int64)
             except OverflowError:
+                if big_ints:
+                    return a
                 raise ValueError(
                     f"{name} contains integers too large for int64; the largest "
                     f"magnitude this estimator reads is 2**63 - 1."
@@ -486,7 +487,8 @@ def _exact_fraction_bits(a):
 def _to_fixed(a, k, name):
     """``round(a * 2**k)`` as int64; numbers that do not fit raise."""
     if a.dtype.kind == "i":
-        if a.size and max(int(a.max()), -int(a.min())) >= 2 ** (_INT64_BITS - k):
+        limit = 2 ** (_INT64_BITS - k)
+        if a.size and (int(a.max()) >= limit or int(a.min()) < -limit):
             raise ValueError(
                 f"{name} contains numbers too large for int64 with {k} fraction bits."
             )

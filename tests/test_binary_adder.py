@@ -168,11 +168,6 @@ def test_random_operands_near_2_to_62(adder):
     assert adder.predict_bit_proba(X).shape == (200, 65)
 
 
-@pytest.mark.xfail(
-    reason="_to_fixed rejects -2**63 as 'too large for int64' (it tests "
-    "-min >= 2**63); -2**63 is an int64 operand like any other",
-    strict=True,
-)
 def test_the_most_negative_int64_is_an_operand(adder):
     assert adder.predict([[-(2**63), 0]]).tolist() == [-(2**63)]
     assert adder.predict([[-(2**63), -1]]).tolist() == [-(2**63) - 1]
@@ -233,11 +228,6 @@ def test_score_is_the_exact_match_fraction(adder):
     assert adder.score(X.tolist(), y.tolist()) == 1.0
 
 
-@pytest.mark.xfail(
-    reason="score passes y through _as_numbers, which refuses integers beyond "
-    "int64: the object-dtype results predict returns cannot be scored",
-    strict=True,
-)
 def test_score_beyond_int64(adder):
     X = [[2**63 - 1, 1], [2**62, 2**62], [1, 2]]
     y = np.array([2**63, 2**63, 3], dtype=object)
@@ -343,12 +333,6 @@ def test_explicit_fraction_bits_round_at_predict(quarter_adder):
     assert_array_equal(pred, [0.5, 1.0, 1.25])  # 0.25 + 0.25, 1.0 + 0, exact
 
 
-@pytest.mark.xfail(
-    reason="_encode_X checks the fraction bits only when fraction_bits='auto': "
-    "an explicit fraction_bits rounds at predict without the warning the "
-    "docstring promises ('rounding to it also warns')",
-    strict=True,
-)
 def test_explicit_fraction_bits_warn_when_rounding_at_predict(quarter_adder):
     with pytest.warns(UserWarning, match="more than 2 binary fraction bits"):
         quarter_adder.predict([[0.3, 0.26]])
