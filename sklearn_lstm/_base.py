@@ -38,6 +38,10 @@ class InconsistentVersionWarning(UserWarning):
     """Warning raised when a model saved by another sklearn_lstm version is loaded."""
 
 
+# A fit whose last epoch's loss is more than this many times the loss of the
+# weights it started from has diverged (minibatch noise stays far below it).
+_DIVERGED = 10.0
+
 # Sequences per chunk at predict time are chosen so that the forward cache
 # holds about this many numbers.
 _PREDICT_CACHE_SIZE = 2**23
@@ -196,14 +200,20 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []
-        self.best_loss_ = np.inf
+        self.validation_scores_ = None
+
+    def _start_patience(self, early_stopping):
+        """Reset the stopping rule: each ``fit`` (and a first ``partial_fit``)
+        has its own patience and its own best model, as in MLP."""
         self._no_improvement_count = 0
-        if self.early_stopping:
-            self.validation_scores_ = []
+        self._best_params = None
+        if early_stopping:
+            self.validation_scores_ = self.validation_scores_ or []
             self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
         else:
-            self.validation_scores_ = None
             self.best_validation_score_ = None
+            self.best_loss_ = np.inf
 
     # -- forward and backward -----------------------------------------------
 
@@ -256,21 +266,36 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
 
     def _map_hidden(self, X, mask, fn):
         """``fn`` of the hidden states read by the output layer, computed in
-        chunks of sequences so that the forward cache stays small."""
+        chunks of sequences so that the forward cache stays small.
+
+        Each sequence gets the same result, bit for bit, whatever else is in
+        the batch: BLAS runs a one-row product through another routine (a
+        matrix-vector product that rounds differently), so a lone sequence is
+        run as two copies of itself.
+        """
         n_samples, n_timesteps = X.shape[:2]
         size = n_timesteps * sum(Wh.shape[1] for Wh in self.recurrent_weights_)
-        chunk = max(1, _PREDICT_CACHE_SIZE // size)
-        return np.concatenate(
+        chunk = max(2, _PREDICT_CACHE_SIZE // size)
+        if n_samples == 1:
+            X, mask = np.repeat(X, 2, axis=0), _take(mask, [0, 0])
+        out = np.concatenate(
             [
                 fn(self._forward_hidden(X[b], _take(mask, b))[0])
-                for b in gen_batches(n_samples, chunk)
+                for b in gen_batches(len(X), chunk, min_batch_size=2)
             ]
         )
+        return out[:n_samples]
 
     def _logits(self, X, mask):
         """Output-layer pre-activations for validated arrays."""
-        return self._map_hidden(
-            X, mask, lambda h: h @ self.output_weights_ + self.output_bias_
+        return self._map_hidden(X, mask, self._output_layer)
+
+    def _output_layer(self, hidden):
+        """``hidden @ W_out + b_out``, row by row with ``einsum``'s own loop:
+        BLAS rounds a row differently depending on the rows around it when
+        the output has few columns."""
+        return (
+            np.einsum("...h,hk->...k", hidden, self.output_weights_) + self.output_bias_
         )
 
     # -- training -------------------------------------------------------------
@@ -295,6 +320,8 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         )
         callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
         raw_data = {"X": X, "y": y}
+        # What a callback's scorer gets besides X and y, as in scikit-learn.
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         first_pass = not hasattr(self, "output_weights_") or (
             not self.warm_start and not incremental
         )
@@ -326,7 +353,14 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                     f"n_layers={self.n_layers}; set warm_start=False to start afresh."
                 )
         self._fit_stochastic(
-            X, mask, targets, sample_weight, incremental, callback_ctx, raw_data
+            X,
+            mask,
+            targets,
+            sample_weight,
+            incremental,
+            callback_ctx,
+            raw_data,
+            metadata,
         )
         callback_ctx.call_on_fit_task_end(
             estimator=self, **raw_data, reconstruction_attributes={}
@@ -350,17 +384,25 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         return RMSpropOptimizer(params, self.learning_rate, self.rho, self.epsilon)
 
     def _fit_stochastic(
-        self, X, mask, targets, sample_weight, incremental, callback_ctx, raw_data
+        self,
+        X,
+        mask,
+        targets,
+        sample_weight,
+        incremental,
+        callback_ctx,
+        raw_data,
+        metadata,
     ):
         """Epochs of minibatch updates, with early stopping and patience.
 
         Each epoch is a task for the callbacks, which see the data as given to
         ``fit`` and may stop training at the end of any epoch.
         """
+        early_stopping = self.early_stopping and not incremental
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(self._params)
-
-        early_stopping = self.early_stopping and not incremental
+            self._start_patience(early_stopping)
         n_samples = X.shape[0]
         if early_stopping:
             idx_train, idx_val = self._validation_split(n_samples, targets)
@@ -413,7 +455,7 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                 if epoch_ctx.call_on_fit_task_end(
                     estimator=self,
                     **raw_data,
-                    metadata={"loss": loss},
+                    metadata=metadata,
                     reconstruction_attributes=self._weights_snapshot,
                 ):
                     break
@@ -444,6 +486,8 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                         ConvergenceWarning,
                     )
         except KeyboardInterrupt:
+            if start_loss is None:  # no epoch finished: _fit restores the estimator
+                raise
             warnings.warn(
                 "Training interrupted by user: keeping the weights of the last "
                 "finished epoch."
@@ -452,11 +496,11 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
             # The optimizer state ran ahead of these weights: start it afresh.
             self._optimizer = self._make_optimizer(self._params)
 
-        if not incremental and start_loss is not None and self.loss_ > start_loss:
+        if not incremental and self.loss_ > _DIVERGED * start_loss:
             warnings.warn(
                 f"Training diverged: the loss rose from {start_loss:.6g} (the "
-                f"weights fit started from) to {self.loss_:.6g}. Lower "
-                "learning_rate or set clip_norm.",
+                f"weights fit started from, on the first batch) to "
+                f"{self.loss_:.6g}. Lower learning_rate or set clip_norm.",
                 ConvergenceWarning,
             )
         if early_stopping and self._best_params is not None:
@@ -484,7 +528,6 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
                 f"validation_fraction={self.validation_fraction} and {n_samples} "
                 "samples; increase validation_fraction or disable early_stopping."
             )
-        self._best_params = None
         return idx_train, idx_val
 
     def _run_epoch(self, X, mask, targets, sample_weight, batch_size):

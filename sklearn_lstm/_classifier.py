@@ -139,7 +139,8 @@ class LSTMSequenceClassifier(
         Number of epochs run.
 
     t_ : int
-        Number of training samples seen, ``n_iter_ * n_samples``.
+        Number of training samples seen: ``n_samples`` per epoch, less the
+        validation set when early_stopping=True.
 
     loss_ : float
         Loss of the last epoch: mean cross-entropy plus the L2 penalty.
@@ -147,14 +148,16 @@ class LSTMSequenceClassifier(
     loss_curve_ : list of float
         Loss of each epoch.
 
-    best_loss_ : float
-        Lowest loss of an epoch (with early_stopping=False).
+    best_loss_ : float or None
+        Lowest loss of an epoch of the last ``fit``; None when
+        early_stopping=True, as in MLPClassifier.
 
     validation_scores_ : list of float or None
         Validation accuracy after each epoch, when early_stopping=True.
 
     best_validation_score_ : float or None
-        Best validation accuracy, when early_stopping=True.
+        Best validation accuracy of the last ``fit``, whose weights it keeps,
+        when early_stopping=True.
 
     input_weights_ : list of ndarray
         Layer ``l`` maps its input to the four gates, shape

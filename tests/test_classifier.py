@@ -820,10 +820,28 @@ def test_predict_on_subsets_and_permutations_is_exact(clf):
     for idx in subsets:
         for method, expected in outputs.items():
             assert_array_equal(getattr(clf, method)(X[idx]), expected[idx], method)
-    # A batch of one may take another BLAS path: equal up to rounding.
-    for i in range(3):
-        assert_allclose(clf.predict_proba(X[i : i + 1]), outputs["predict_proba"][[i]])
-        assert clf.predict(X[i : i + 1])[0] == outputs["predict"][i]
+    for i in range(3):  # a batch of one too
+        for method, expected in outputs.items():
+            assert_array_equal(getattr(clf, method)(X[i : i + 1]), expected[[i]])
+
+
+def test_predict_is_exact_per_sample_with_many_classes():
+    """Ten classes and 32 hidden units: each row's probabilities are the same
+    bits whatever the rows around it (BLAS alone would round them differently)."""
+    digits = load_digits()
+    X, y = digits.data.reshape(-1, 8, 8) / 16, digits.target
+    clf = LSTMSequenceClassifier(hidden_size=32, learning_rate=1e-2, max_iter=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.set_params(random_state=0).fit(X[:300], y[:300])
+    X = X[300:750]
+    expected = clf.predict_proba(X)
+    perm = np.random.RandomState(0).permutation(len(X))
+    for idx in [perm, perm[:7], perm[:17], perm[:-1]]:
+        assert_array_equal(clf.predict_proba(X[idx]), expected[idx])
+    for i in range(0, len(X), 50):
+        assert_array_equal(clf.predict_proba(X[i : i + 1]), expected[[i]])
+        assert_array_equal(clf.transform(X[i : i + 1]), clf.transform(X)[[i]])
 
 
 def test_large_batch_is_predicted_in_chunks(clf, monkeypatch):
@@ -850,6 +868,73 @@ def test_fit_failure_leaves_the_estimator_unchanged(clf, binary_data):
     assert est.n_iter_ == n_iter
     for p, q in zip(est._params, weights):
         assert_array_equal(p, q)
+
+
+def _interrupt_at_epoch(monkeypatch, epoch):
+    """Make the next fits raise KeyboardInterrupt during epoch ``epoch``."""
+    run_epoch = LSTMSequenceClassifier._run_epoch
+    calls = []
+
+    def interrupted(self, *args):
+        calls.append(1)
+        if len(calls) == epoch:
+            raise KeyboardInterrupt
+        return run_epoch(self, *args)
+
+    monkeypatch.setattr(LSTMSequenceClassifier, "_run_epoch", interrupted)
+
+
+def test_ctrl_c_keeps_the_last_finished_epoch(binary_data, monkeypatch):
+    X, X_test, y, _ = binary_data
+    est = LSTMSequenceClassifier(max_iter=10, **FAST)
+    with pytest.warns(ConvergenceWarning):
+        two_epochs = clone(est).set_params(max_iter=2).fit(X, y)
+    _interrupt_at_epoch(monkeypatch, 3)
+    with pytest.warns(UserWarning, match="interrupted by user"):
+        est.fit(X, y)
+    assert est.n_iter_ == 2
+    _assert_same_weights(est, two_epochs)
+    assert_array_equal(est.predict_proba(X_test), two_epochs.predict_proba(X_test))
+
+
+def test_ctrl_c_in_the_first_epoch_leaves_no_model(binary_data, monkeypatch):
+    """No epoch finished: the interrupt propagates and nothing was fitted."""
+    X, _, y, _ = binary_data
+    est = LSTMSequenceClassifier(max_iter=10, **FAST)
+    _interrupt_at_epoch(monkeypatch, 1)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(X, y)
+    with pytest.raises(NotFittedError):
+        est.predict(X)
+
+
+def test_warm_start_early_stopping_keeps_the_best_of_this_fit(binary_data):
+    """Each fit keeps its own best weights, and best_validation_score_ is theirs."""
+    X, _, y, _ = binary_data
+    est = LSTMSequenceClassifier(
+        early_stopping=True, n_iter_no_change=3, max_iter=30, **FAST
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X, y)
+        first = list(est.validation_scores_)
+        est.set_params(warm_start=True, learning_rate=5.0, max_iter=3).fit(X, y)
+    second = est.validation_scores_[len(first) :]
+    assert est.validation_scores_[: len(first)] == first
+    assert len(second) == est.n_iter_ - len(first)
+    assert est.best_validation_score_ == max(second)
+    assert est.best_loss_ is None
+
+
+def test_short_noisy_fits_do_not_claim_divergence():
+    """Minibatch noise is no divergence: no 'diverged' warning on sane fits."""
+    for seed in range(20):
+        X, y = _first_step_data(40, seed=seed)
+        est = LSTMSequenceClassifier(max_iter=2, batch_size=10, random_state=seed)
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            est.fit(X, y)
+        assert not [w for w in record if "diverged" in str(w.message)], seed
 
 
 # ---------------------------------------------------------------------------
