@@ -32,9 +32,9 @@ def check_sequences(
         Targets, checked for consistent length with ``X``. The default skips
         them; None raises, as an estimator that needs ``y`` must.
     reset : bool
-        Whether to record ``n_features_in_``. When False, 2-D input must have
-        the number of columns seen in ``fit``; 3-D and list input may have any
-        number of time steps.
+        Whether to record ``n_features_in_``. When False, a 2-D array must
+        have the number of columns seen in ``fit``; 3-D arrays and lists of
+        sequences may have any number of time steps.
     dtype : type or tuple of type, default=(np.float64, np.float32)
         Accepted dtypes; other input is converted to the first.
     **y_params : dict
@@ -62,9 +62,9 @@ def check_sequences(
     no_y = isinstance(y, str) and y == "no_validation"
     if not no_y:
         X, y = validate_data(estimator, X, y, reset=reset, **params, **y_params)
-    elif reset or _ndim(X) != 3:
+    elif reset or getattr(X, "ndim", None) == 2:  # an array or a DataFrame
         X = validate_data(estimator, X, reset=reset, **params)
-    else:  # a recurrent network reads sequences of any length
+    else:  # a list of sequences, or 3-D: a network reads sequences of any length
         X = check_array(X, **params)
     if X.ndim == 2:
         X = X[:, :, np.newaxis]
@@ -79,13 +79,6 @@ def check_sequences(
         raise ValueError(f"X has 0 features per time step (shape={X.shape}).")
     X, mask = _mask_padding(X)
     return (X, mask) if no_y else (X, mask, y)
-
-
-def _ndim(X):
-    """Number of dimensions of an array or nested list, without converting others."""
-    if isinstance(X, list | tuple):
-        return np.asarray(X, dtype=object).ndim if len(X) else 1
-    return getattr(X, "ndim", None)
 
 
 def _is_ragged(X):

@@ -187,6 +187,10 @@ def test_2d_input_of_another_width_raises():
     # 3-D input of the same sequences, any length, is fine.
     assert est.predict(X[:, :3, :1]).shape == (40,)
     assert est.predict(np.concatenate([X, X], axis=1)[:, :, :1]).shape == (40,)
+    # So is a list of sequences, even when they happen to share one length.
+    short = list(X[:, :4, 0])
+    assert_array_equal(est.predict(short), est.predict(X[:, :4, :1]))
+    assert_array_equal(est.predict([x.tolist() for x in short]), est.predict(short))
 
 
 @pytest.mark.parametrize("n_timesteps", [1, 3, 6, 11])
