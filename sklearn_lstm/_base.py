@@ -7,7 +7,9 @@ dense output layer, either at the last time step (many-to-one) or at every
 step (many-to-one ``False``).
 """
 
+import contextlib
 import copy
+import functools
 import time
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -19,6 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state, gen_batches, shuffle
 from sklearn.utils._param_validation import Interval, StrOptions
+from threadpoolctl import ThreadpoolController
 
 from ._callbacks import CallbackSupportMixin, with_callbacks
 from ._cells import CELLS, stack_forward
@@ -41,6 +44,12 @@ class InconsistentVersionWarning(UserWarning):
 # A fit whose last epoch's loss is more than this many times the loss of the
 # weights it started from has diverged (minibatch noise stays far below it).
 _DIVERGED = 10.0
+
+# Below this many multiply-adds in one time step's recurrent products, BLAS
+# runs on one thread. On 2 idle cores a second thread gains at most 1.2-1.6x at
+# such sizes; on a busy machine it costs 2-20x, as each small product waits
+# for the second thread to be scheduled (benchmarks/bench_threads.py).
+_BLAS_THREADING_MIN_WORK = 2**22
 
 # Sequences per chunk at predict time are chosen so that the forward cache
 # holds about this many numbers.
@@ -278,12 +287,13 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         chunk = max(2, _PREDICT_CACHE_SIZE // size)
         if n_samples == 1:
             X, mask = np.repeat(X, 2, axis=0), _take(mask, [0, 0])
-        out = np.concatenate(
-            [
-                fn(self._forward_hidden(X[b], _take(mask, b))[0])
-                for b in gen_batches(len(X), chunk, min_batch_size=2)
-            ]
-        )
+        with _blas_threads(min(chunk, len(X)), self.recurrent_weights_):
+            out = np.concatenate(
+                [
+                    fn(self._forward_hidden(X[b], _take(mask, b))[0])
+                    for b in gen_batches(len(X), chunk, min_batch_size=2)
+                ]
+            )
         return out[:n_samples]
 
     def _logits(self, X, mask):
@@ -541,15 +551,16 @@ class BaseRecurrentNetwork(CallbackSupportMixin, BaseEstimator, metaclass=ABCMet
         if self.shuffle:
             idx = shuffle(idx, random_state=self._random_state)
         accumulated_loss, first_loss = 0.0, None
-        for batch in gen_batches(n_samples, batch_size):
-            b = idx[batch]
-            weight = float(sample_weight[b].sum())
-            if weight > 0:
-                loss = self._train_step(
-                    X[b], _take(mask, b), targets[b], sample_weight[b]
-                )
-                accumulated_loss += loss * weight
-                first_loss = loss if first_loss is None else first_loss
+        with _blas_threads(batch_size, self.recurrent_weights_):
+            for batch in gen_batches(n_samples, batch_size):
+                b = idx[batch]
+                weight = float(sample_weight[b].sum())
+                if weight > 0:
+                    loss = self._train_step(
+                        X[b], _take(mask, b), targets[b], sample_weight[b]
+                    )
+                    accumulated_loss += loss * weight
+                    first_loss = loss if first_loss is None else first_loss
         return accumulated_loss / float(sample_weight.sum()), first_loss
 
     def _train_step(self, X, mask, targets, sample_weight):
@@ -634,6 +645,21 @@ def _check_partial_fit(estimator):
     if estimator.early_stopping:
         raise AttributeError("partial_fit is not available with early_stopping=True.")
     return True
+
+
+@functools.cache
+def _threadpool_controller():
+    """The BLAS libraries loaded in this process (found once)."""
+    return ThreadpoolController()
+
+
+def _blas_threads(n_rows, recurrent_weights):
+    """Context limiting BLAS to one thread when the recurrent products of
+    ``n_rows`` sequences are too small to share between threads."""
+    work = n_rows * sum(Wh.size for Wh in recurrent_weights)
+    if work >= _BLAS_THREADING_MIN_WORK:
+        return contextlib.nullcontext()
+    return _threadpool_controller().limit(limits=1, user_api="blas")
 
 
 def _take(mask, idx):

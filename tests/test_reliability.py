@@ -676,6 +676,26 @@ def test_grid_search_is_the_same_in_parallel(estimator_case):
 # ---------------------------------------------------------------------------
 
 
+def test_small_recurrent_products_run_blas_on_one_thread():
+    """Small products stay on one BLAS thread (a busy second core would stall
+    each of them); large ones keep BLAS's own thread count."""
+    from threadpoolctl import threadpool_info
+
+    from sklearn_lstm._base import _blas_threads
+
+    def blas_threads():
+        return {
+            lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"
+        }
+
+    default = blas_threads()
+    with _blas_threads(200, [np.zeros((32, 128))]):  # digits-sized
+        assert blas_threads() == {1}
+    with _blas_threads(128, [np.zeros((256, 1024))]):
+        assert blas_threads() == default
+    assert blas_threads() == default
+
+
 def test_concurrent_predictions_are_exact(estimator_case):
     case = estimator_case
     est = _fitted(case)
