@@ -462,6 +462,8 @@ def _as_numbers(a, name, big_ints=False):
         a = a.astype(np.int64)
     elif a.dtype.kind == "u":
         if a.size and a.max() > np.iinfo(np.int64).max:
+            if big_ints:
+                return a.astype(object)
             raise ValueError(f"{name} contains integers too large for int64.")
         a = a.astype(np.int64)
     elif a.dtype.kind == "f" and not np.isfinite(a).all():

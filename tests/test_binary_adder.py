@@ -234,6 +234,10 @@ def test_score_beyond_int64(adder):
     assert adder.predict(X).tolist() == y.tolist()
     assert adder.score(X, y) == 1.0
     assert adder.score(X, adder.predict(X)) == 1.0
+    # NumPy reads 2**63 in a list as uint64.
+    assert adder.score([[2**62, 2**62]], [2**63]) == 1.0
+    assert adder.score([[2**62, 2**62]], np.array([2**63], dtype=np.uint64)) == 1.0
+    assert adder.score([[2**62, 2**62]], [2**63 + 1]) == 0.0
 
 
 # ---------------------------------------------------------------------------
