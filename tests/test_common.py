@@ -1,22 +1,18 @@
-"""scikit-learn's estimator checks on every public estimator."""
+"""scikit-learn's estimator checks on every public estimator.
 
+The estimators are those of ``ESTIMATOR_CASES`` in ``conftest.py``, so that a
+new estimator joins these checks and the reliability tests with one line.
+"""
+
+from conftest import ESTIMATOR_CASES
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder
-
-ESTIMATORS = [
-    LSTMSequenceClassifier(
-        hidden_size=8, learning_rate=0.02, max_iter=30, random_state=0
-    ),
-    RNNBinaryAdder(max_iter=5, random_state=0),
-]
-
-# Checks that cannot pass, with the reason.
+# Checks that cannot pass, with the reason: none.
 EXPECTED_FAILED_CHECKS = {}
 
 
 @parametrize_with_checks(
-    ESTIMATORS,
+    [make_estimator() for make_estimator, _ in ESTIMATOR_CASES.values()],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(
         type(est).__name__, {}
     ),
