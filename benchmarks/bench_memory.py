@@ -30,6 +30,7 @@ import time
 import tracemalloc
 
 import numpy as np
+from bench_cells import make_problem  # the same LSTM layer as the speed benchmark
 
 from sklearn_lstm._cells import lstm_backward, lstm_forward
 
@@ -58,22 +59,10 @@ def cache_nbytes(cache):
     return total
 
 
-def make_problem(N, T, D, H, dtype, seed=0):
-    """Inputs and parameters of one LSTM layer."""
-    rng = np.random.RandomState(seed)
-    x = rng.standard_normal((N, T, D)).astype(dtype)
-    h0 = np.zeros((N, H), dtype=dtype)
-    c0 = np.zeros((N, H), dtype=dtype)
-    Wx = (rng.standard_normal((D, 4 * H)) / np.sqrt(D)).astype(dtype)
-    Wh = (rng.standard_normal((H, 4 * H)) / np.sqrt(H)).astype(dtype)
-    b = np.zeros(4 * H, dtype=dtype)
-    return x, h0, c0, Wx, Wh, b
-
-
-def forward_backward(x, h0, c0, Wx, Wh, b):
+def forward_backward(x, h0, c0, params):
     """One forward and backward pass; the bytes of the forward cache."""
     N, T, _ = x.shape
-    h, _, cache = lstm_forward(x, h0, c0, Wx, Wh, b)
+    h, _, cache = lstm_forward(x, h0, c0, *params)
     dh = np.zeros_like(h)  # many-to-one: only the last step gets a gradient
     dh[:, -1] = 1.0 / N
     grads = lstm_backward(dh, cache)
@@ -83,11 +72,11 @@ def forward_backward(x, h0, c0, Wx, Wh, b):
 
 def measure(N, T, D, H, dtype):
     """Peak traced bytes, forward-cache bytes and seconds of one pass."""
-    problem = make_problem(N, T, D, H, dtype)
+    x, h0, c0, params, _, _ = make_problem(N, T, D, H, dtype)
     tracemalloc.start()
     try:
         start = time.perf_counter()
-        cache = forward_backward(*problem)
+        cache = forward_backward(x, h0, c0, params)
         seconds = time.perf_counter() - start
         _, peak = tracemalloc.get_traced_memory()
     finally:

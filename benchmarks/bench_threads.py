@@ -17,6 +17,7 @@ import os
 import time
 
 import numpy as np
+from bench_cells import make_problem  # the same LSTM layer as the speed benchmark
 from threadpoolctl import threadpool_limits
 
 from sklearn_lstm._base import _BLAS_THREADING_MIN_WORK
@@ -28,15 +29,10 @@ SHAPES = [(32, 20, 8, 32), (200, 8, 8, 32), (200, 8, 8, 64), (32, 500, 4, 64),
 
 def step_time(N, T, D, H, dtype, repeats=5):
     """Median seconds of one forward + backward pass."""
-    rng = np.random.RandomState(0)
-    x = rng.standard_normal((N, T, D)).astype(dtype)
-    h0 = np.zeros((N, H), dtype=dtype)
-    Wx = (0.1 * rng.standard_normal((D, 4 * H))).astype(dtype)
-    Wh = (0.1 * rng.standard_normal((H, 4 * H))).astype(dtype)
-    b = np.zeros(4 * H, dtype=dtype)
+    x, h0, c0, params, _, _ = make_problem(N, T, D, H, dtype)
 
     def run():
-        h, _, cache = lstm_forward(x, h0, h0, Wx, Wh, b)
+        h, _, cache = lstm_forward(x, h0, c0, *params)
         lstm_backward(np.ones_like(h), cache)
 
     run()
