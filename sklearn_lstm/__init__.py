@@ -1,7 +1,7 @@
 """Recurrent neural networks in plain NumPy with the scikit-learn API."""
 
 from . import datasets
-from ._base import InconsistentVersionWarning
+from ._persistence import InconsistentVersionWarning
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
 from ._version import __version__

@@ -1,4 +1,4 @@
-"""Activation functions and their derivatives, written for stability.
+"""Output activations and their logarithms, written for stability.
 
 Every function keeps the dtype of its input (float32 stays float32) and never
 overflows: the logistic sigmoid is computed through ``tanh``, which saturates
@@ -18,17 +18,9 @@ def sigmoid(x, out=None):
     return out
 
 
-def tanh(x, out=None):
-    """Hyperbolic tangent."""
-    return np.tanh(x, out=out)
-
-
-def identity(x, out=None):
+def identity(x):
     """Identity function."""
-    if out is None:
-        return x
-    out[...] = x
-    return out
+    return x
 
 
 def softmax(x, out=None):
@@ -48,28 +40,3 @@ def log_softmax(x):
 def log_sigmoid(x):
     """Logarithm of the sigmoid, ``-log(1 + exp(-x))``, stable for any ``x``."""
     return -np.logaddexp(0, -x)
-
-
-def sigmoid_derivative(y):
-    """Derivative of the sigmoid written in terms of its output ``y``."""
-    return y * (1 - y)
-
-
-def tanh_derivative(y):
-    """Derivative of tanh written in terms of its output ``y``."""
-    return 1 - y * y
-
-
-ACTIVATIONS = {
-    "identity": identity,
-    "sigmoid": sigmoid,
-    "tanh": tanh,
-    "softmax": softmax,
-}
-
-# Derivatives in terms of the activation's output, as in
-# sklearn.neural_network._base.DERIVATIVES.
-DERIVATIVES = {
-    "sigmoid": sigmoid_derivative,
-    "tanh": tanh_derivative,
-}

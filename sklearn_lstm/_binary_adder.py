@@ -16,7 +16,8 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import sigmoid
-from ._base import BaseRecurrentNetwork, _check_partial_fit
+from ._base import BaseRecurrentNetwork
+from ._training import _check_partial_fit
 
 _INT64_BITS = 63  # magnitude bits of an int64
 _AUTO_MAX_FRACTION_BITS = 32
@@ -198,8 +199,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
     }
 
     _cell = "rnn_sigmoid"
-    _loss = "binary_log_loss"
-    _many_to_one = False
+    _head = "sigmoid"
 
     def __init__(
         self,
@@ -228,30 +228,28 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         warm_start=False,
         verbose=0,
     ):
-        super().__init__(
-            hidden_size=hidden_size,
-            n_layers=n_layers,
-            solver=solver,
-            learning_rate=learning_rate,
-            alpha=alpha,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            clip_norm=clip_norm,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            shuffle=shuffle,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            rho=rho,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.clip_norm = clip_norm
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rho = rho
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
         self.fraction_bits = fraction_bits
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -351,9 +349,13 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         bits = _to_bits(sx, n_bits).transpose(0, 2, 1)
         return bits.astype(self.output_weights_.dtype), k
 
-    def _validation_score(self, X, mask, targets):
+    def _architecture(self):
+        return {"readout": None, "bidirectional": False}
+
+    def _validation_score(self, X, mask, targets, sample_weight):
         bits = self._logits(X, mask)[:, :, 0] > 0
-        return float(np.mean(np.all(bits == (targets[:, :, 0] > 0.5), axis=1)))
+        right = np.all(bits == (targets[:, :, 0] > 0.5), axis=1)
+        return float(np.average(right, weights=sample_weight))
 
     def predict_bit_proba(self, X):
         """Probability that each bit of the result is 1, least significant first.
@@ -387,7 +389,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
             carries stands out as the one that follows the carry bit.
         """
         bits, _ = self._encode_X(X)
-        return self._map_hidden(bits, None, np.array)
+        return self._map_features(bits, None, np.array)
 
     def predict(self, X):
         """Compute the learned function of the operands.

@@ -452,14 +452,45 @@ def _padding(mask, T):
 # Stacks of layers
 # ---------------------------------------------------------------------------
 
-Cell = namedtuple("Cell", ["forward", "backward", "n_states", "n_gates"])
-"""A recurrent cell: its sequence functions, the number of state arrays it
-carries (2 for LSTM: h and c) and the number of gates packed in its weights."""
+
+def _initialize(rng, n_inputs, H, dtype, n_gates, forget_bias=None):
+    """``Wx, Wh, b`` of a fresh layer: input weights Glorot-uniform, recurrent
+    weights orthogonal (one block per gate), biases zero but for the gates
+    in ``forget_bias``."""
+    bound = np.sqrt(6.0 / (n_inputs + H))
+    Wx = rng.uniform(-bound, bound, (n_inputs, n_gates * H)).astype(dtype)
+    blocks = [np.linalg.qr(rng.standard_normal((H, H)))[0] for _ in range(n_gates)]
+    Wh = np.hstack(blocks).astype(dtype)
+    b = np.zeros(n_gates * H, dtype=dtype)
+    if forget_bias is not None:
+        b[forget_bias] = 1.0
+    return [Wx, Wh, b]
+
+
+def lstm_initialize(rng, n_inputs, H, dtype):
+    """A fresh LSTM layer; the forget gate's bias starts at 1, so that the cell
+    remembers by default (Jozefowicz et al., 2015)."""
+    return _initialize(rng, n_inputs, H, dtype, 4, forget_bias=slice(H, 2 * H))
+
+
+def rnn_initialize(rng, n_inputs, H, dtype):
+    """A fresh vanilla RNN layer."""
+    return _initialize(rng, n_inputs, H, dtype, 1)
+
+
+Cell = namedtuple("Cell", ["forward", "backward", "initialize", "n_states", "n_gates"])
+"""A recurrent cell: its sequence functions, the initialization of a layer,
+the number of state arrays it carries (2 for LSTM: h and c) and the number of
+gates packed in its weights."""
 
 CELLS = {
-    "lstm": Cell(lstm_forward, lstm_backward, 2, 4),
-    "rnn_tanh": Cell(partial(rnn_forward, activation="tanh"), rnn_backward, 1, 1),
-    "rnn_sigmoid": Cell(partial(rnn_forward, activation="sigmoid"), rnn_backward, 1, 1),
+    "lstm": Cell(lstm_forward, lstm_backward, lstm_initialize, 2, 4),
+    "rnn_tanh": Cell(
+        partial(rnn_forward, activation="tanh"), rnn_backward, rnn_initialize, 1, 1
+    ),
+    "rnn_sigmoid": Cell(
+        partial(rnn_forward, activation="sigmoid"), rnn_backward, rnn_initialize, 1, 1
+    ),
 }
 
 
@@ -485,7 +516,7 @@ def stack_forward(cell, x, layers, mask=None, state=None):
     caches : list
         Values needed by :func:`stack_backward`.
     """
-    forward, _, n_states, _ = CELLS[cell]
+    forward, n_states = CELLS[cell].forward, CELLS[cell].n_states
     N = x.shape[0]
     h, last, caches = x, [], []
     for layer, params in enumerate(layers):
@@ -511,7 +542,7 @@ def stack_backward(cell, dh, caches):
     grads : list of tuple (dWx, dWh, db)
         One tuple per layer, bottom first.
     """
-    _, backward, n_states, _ = CELLS[cell]
+    backward, n_states = CELLS[cell].backward, CELLS[cell].n_states
     dstate, grads = [], []
     for cache in reversed(caches):
         dh, *rest = backward(dh, cache)

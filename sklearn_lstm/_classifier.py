@@ -18,7 +18,8 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._activations import log_softmax, softmax
-from ._base import BaseRecurrentNetwork, _check_partial_fit
+from ._base import SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
+from ._training import _check_partial_fit
 from ._validation import check_sequences
 
 
@@ -229,18 +230,22 @@ class LSTMSequenceClassifier(
 
     _parameter_constraints: dict = {
         **BaseRecurrentNetwork._parameter_constraints,
+        **SEQUENCE_MODEL_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     _cell = "lstm"
-    _loss = "log_loss"
-    _many_to_one = True
+    _head = "softmax"
 
     def __init__(
         self,
         hidden_size=32,
         *,
         n_layers=1,
+        bidirectional=False,
+        readout="last",
+        dropout=0.0,
+        recurrent_dropout=0.0,
         solver="adam",
         learning_rate=1e-3,
         alpha=1e-4,
@@ -263,30 +268,32 @@ class LSTMSequenceClassifier(
         warm_start=False,
         verbose=0,
     ):
-        super().__init__(
-            hidden_size=hidden_size,
-            n_layers=n_layers,
-            solver=solver,
-            learning_rate=learning_rate,
-            alpha=alpha,
-            batch_size=batch_size,
-            max_iter=max_iter,
-            clip_norm=clip_norm,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            shuffle=shuffle,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            rho=rho,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.bidirectional = bidirectional
+        self.readout = readout
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.clip_norm = clip_norm
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rho = rho
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
         self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -397,8 +404,12 @@ class LSTMSequenceClassifier(
             )
         return X.astype(self.output_weights_.dtype, copy=False), mask
 
-    def _validation_score(self, X, mask, targets):
-        return float(np.mean(self._logits(X, mask).argmax(1) == targets.argmax(1)))
+    def _architecture(self):
+        return {"readout": self.readout, "bidirectional": self.bidirectional}
+
+    def _validation_score(self, X, mask, targets, sample_weight):
+        right = self._logits(X, mask).argmax(1) == targets.argmax(1)
+        return float(np.average(right, weights=sample_weight))
 
     def predict(self, X):
         """Predict the class of each sequence.
@@ -466,7 +477,7 @@ class LSTMSequenceClassifier(
         h : ndarray of shape (n_samples, hidden_size)
             Hidden state after each sequence's last real step.
         """
-        return self._map_hidden(*self._validate_X(X), np.array)
+        return self._map_features(*self._validate_X(X), np.array)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -477,4 +488,5 @@ class LSTMSequenceClassifier(
     @property
     def _n_features_out(self):
         """Number of features given by :meth:`transform`."""
-        return self.hidden_size
+        check_is_fitted(self)
+        return self._net.n_features

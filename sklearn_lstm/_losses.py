@@ -33,4 +33,16 @@ def binary_log_loss(logits, targets, weights):
     return float(loss), dlogits
 
 
-LOSS_FUNCTIONS = {"log_loss": log_loss, "binary_log_loss": binary_log_loss}
+def squared_error(predictions, targets, weights):
+    """Half the squared error, summed over the outputs."""
+    dpredictions = predictions - targets
+    loss = 0.5 * np.sum(weights * np.sum(dpredictions * dpredictions, axis=-1))
+    dpredictions *= weights[..., None]
+    return float(loss), dpredictions
+
+
+LOSS_FUNCTIONS = {
+    "log_loss": log_loss,
+    "binary_log_loss": binary_log_loss,
+    "squared_error": squared_error,
+}

@@ -155,5 +155,9 @@ def _mask_padding(X):
             f"Input X contains NaN in every time step of sequence(s) "
             f"{empty[:5].tolist()}: zero-length sequences cannot be read."
         )
+    # Steps that are padding in every sequence are dropped: the array is then
+    # the one a list of the same sequences gives.
+    n_timesteps = int((~padded).sum(axis=1).max())
+    X, padded = X[:, :n_timesteps], padded[:, :n_timesteps]
     X = np.where(padded[:, :, np.newaxis], 0, X).astype(X.dtype, copy=False)
-    return X, ~padded
+    return X, (None if not padded.any() else ~padded)

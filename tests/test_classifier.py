@@ -363,7 +363,8 @@ def test_weight_shapes(n_layers, n_classes):
 def test_initialization():
     H, D = 6, 3
     est = _initial_params(LSTMSequenceClassifier(hidden_size=H, n_layers=2), D, 4)
-    for layer, (Wx, Wh, b) in enumerate(est._layers):
+    layers = zip(est.input_weights_, est.recurrent_weights_, est.biases_)
+    for layer, (Wx, Wh, b) in enumerate(layers):
         n_in = D if layer == 0 else H
         # Gates (i, f, g, o): the forget gate's bias starts at 1, the rest at 0.
         assert_array_equal(b[H : 2 * H], 1.0)
@@ -449,7 +450,9 @@ def test_early_stopping_restores_the_best_weights():
     idx_train, idx_val = rebuilt._validation_split(len(X), targets)
     assert len(idx_val) == 60
     assert est.t_ == est.n_iter_ * len(idx_train)  # trained on the rest only
-    val_score = est._validation_score(X[idx_val], None, targets[idx_val])
+    val_score = est._validation_score(
+        X[idx_val], None, targets[idx_val], np.ones(len(idx_val))
+    )
     assert val_score == est.best_validation_score_
     assert est.score(X[idx_val], y[idx_val]) == est.best_validation_score_
 

@@ -223,7 +223,7 @@ def test_missing_version_stamp_warns(estimator_case):
 def test_other_version_warns_through_pickle(estimator_case, monkeypatch):
     """A pickle written by another version warns when loaded by this one."""
     est = _fit(estimator_case)
-    monkeypatch.setattr(sklearn_lstm._base, "__version__", "0.0.1")
+    monkeypatch.setattr(sklearn_lstm._persistence, "__version__", "0.0.1")
     data = pickle.dumps(est)
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning, match="0.0.1"):

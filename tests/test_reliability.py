@@ -727,7 +727,7 @@ def test_pickle_from_another_version_warns_and_still_predicts(
     estimator_case, monkeypatch
 ):
     est = _fitted(estimator_case)
-    monkeypatch.setattr(sklearn_lstm._base, "__version__", "0.0.1")
+    monkeypatch.setattr(sklearn_lstm._persistence, "__version__", "0.0.1")
     data = pickle.dumps(est)
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning, match="0.0.1"):
@@ -757,7 +757,7 @@ def _loss_grad_peak(est, n_timesteps, n_samples=4, seed=0):
     dtype = est.output_weights_.dtype
     n_inputs, n_outputs = est.input_weights_[0].shape[0], est.output_weights_.shape[1]
     X = rng.normal(size=(n_samples, n_timesteps, n_inputs)).astype(dtype)
-    shape = (n_samples,) if est._many_to_one else (n_samples, n_timesteps)
+    shape = (n_samples,) if est._net.readout else (n_samples, n_timesteps)
     if n_outputs == 1:
         targets = rng.randint(0, 2, size=shape + (1,)).astype(dtype)
     else:

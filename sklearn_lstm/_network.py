@@ -1,0 +1,453 @@
+"""The network every estimator trains: recurrent layers, a readout and a head.
+
+A :class:`Network` describes an architecture (the cell, the sizes, whether
+layers are bidirectional, how the head reads the top layer's states, the
+output activation) and nothing else: its weights live on the estimator as
+fitted attributes, in the order of :meth:`Network.spec`, from which packing,
+initialization and the L2 penalty all derive. Its methods are pure functions
+of the weights, like the cells of :mod:`sklearn_lstm._cells` that they call::
+
+    x -> [dropout] -> layer 1 -> ... -> layer L -> readout -> head -> outputs
+
+* **layers**: ``n_layers`` recurrent layers; a bidirectional layer runs a
+  second cell over each sequence's real steps in reverse (padding stays at
+  the end, so it never reaches the reversed direction) and concatenates the
+  two state sequences, as ``torch.nn.LSTM(bidirectional=True)`` does.
+* **readout**: many-to-one networks read the top layer's states once per
+  sequence: at the last real step (``'last'``; for the reversed direction,
+  its state after reading the first step, PyTorch's ``h_n``), or their mean
+  or maximum over the real steps (``'mean'``, ``'max'``). Many-to-many
+  networks (``readout=None``) read every step.
+* **head**: a dense layer and its output activation, which fixes the loss:
+  softmax with cross-entropy, sigmoid with binary cross-entropy, identity with
+  squared error.
+
+Dropout only happens in training, when the forward pass is given a random
+state: ``dropout`` zeroes features of each layer's output (one mask per
+sequence, the same at every step), ``recurrent_dropout`` zeroes recurrent
+weights (one mask per minibatch, the same at every step: DropConnect as in
+Merity et al., "Regularizing and Optimizing LSTM Language Models", 2018).
+Kept units are scaled by ``1 / (1 - p)``, so predictions need no rescaling.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from ._activations import identity, sigmoid, softmax
+from ._cells import CELLS
+from ._losses import LOSS_FUNCTIONS
+
+Weight = namedtuple("Weight", ["attr", "index", "shape", "role"])
+"""One weight array: the estimator attribute that holds it (``index`` into it
+for per-layer lists, else None), its shape, and its role: ``'input'``,
+``'recurrent'``, ``'bias'``, ``'output'`` or ``'output_bias'``."""
+
+Head = namedtuple("Head", ["loss", "activation"])
+
+HEADS = {
+    "softmax": Head("log_loss", softmax),
+    "sigmoid": Head("binary_log_loss", sigmoid),
+    "identity": Head("squared_error", identity),
+}
+"""Output activations, with the loss each is trained with."""
+
+READOUTS = ("last", "mean", "max")
+
+# Roles of the weight matrices that the L2 penalty applies to (not biases).
+_PENALIZED = ("input", "recurrent", "output")
+
+
+class Network:
+    """A stack of recurrent layers read by a dense head.
+
+    Parameters
+    ----------
+    cell : {'lstm', 'rnn_tanh', 'rnn_sigmoid'}
+    n_inputs : int
+        Features per time step.
+    hidden_size : int
+        Units per layer and direction.
+    n_layers : int
+    n_outputs : int
+        Columns of the head.
+    head : {'softmax', 'sigmoid', 'identity'}
+    readout : {'last', 'mean', 'max'} or None, default='last'
+        How the head reads the top layer's states; None reads every step.
+    bidirectional : bool, default=False
+    """
+
+    def __init__(
+        self,
+        cell,
+        n_inputs,
+        hidden_size,
+        n_layers,
+        n_outputs,
+        head,
+        readout="last",
+        bidirectional=False,
+    ):
+        self.cell = cell
+        self.n_inputs = n_inputs
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.n_outputs = n_outputs
+        self.head = head
+        self.readout = readout
+        self.bidirectional = bidirectional
+        self.n_directions = 2 if bidirectional else 1
+
+    def describe(self):
+        """The architecture that the estimator's parameters set, in words."""
+        return (
+            f"hidden_size={self.hidden_size}, n_layers={self.n_layers}, "
+            f"bidirectional={self.bidirectional}, readout={self.readout!r}"
+        )
+
+    @property
+    def n_features(self):
+        """Width of the top layer's states: what the head reads."""
+        return self.hidden_size * self.n_directions
+
+    # -- weights -----------------------------------------------------------
+
+    def spec(self):
+        """The weights, in order: each layer's ``Wx, Wh, b`` (the reversed
+        direction right after its layer's forward one), then ``W_out, b_out``."""
+        G = CELLS[self.cell].n_gates * self.hidden_size
+        H = self.hidden_size
+        spec = []
+        for layer in range(self.n_layers):
+            n_in = self.n_inputs if layer == 0 else self.n_features
+            for direction in range(self.n_directions):
+                k = layer * self.n_directions + direction
+                spec += [
+                    Weight("input_weights_", k, (n_in, G), "input"),
+                    Weight("recurrent_weights_", k, (H, G), "recurrent"),
+                    Weight("biases_", k, (G,), "bias"),
+                ]
+        K = self.n_outputs
+        spec += [
+            Weight("output_weights_", None, (self.n_features, K), "output"),
+            Weight("output_bias_", None, (K,), "output_bias"),
+        ]
+        return spec
+
+    def initialize(self, rng, dtype):
+        """Initial weights in the order of :meth:`spec`: each layer as its cell
+        initializes it, the head Glorot-uniform with a zero bias."""
+        init_layer = CELLS[self.cell].initialize
+        params = []
+        for w in self.spec():
+            if w.role == "input":
+                params += init_layer(rng, w.shape[0], self.hidden_size, dtype)
+            elif w.role == "output":
+                bound = np.sqrt(6.0 / sum(w.shape))
+                params.append(rng.uniform(-bound, bound, w.shape).astype(dtype))
+            elif w.role == "output_bias":
+                params.append(np.zeros(w.shape, dtype=dtype))
+        return params
+
+    def get(self, estimator):
+        """The estimator's weight arrays (not copies), in the order of :meth:`spec`."""
+        return [
+            getattr(estimator, w.attr)
+            if w.index is None
+            else getattr(estimator, w.attr)[w.index]
+            for w in self.spec()
+        ]
+
+    def set(self, estimator, params):
+        """Store ``params`` (in the order of :meth:`spec`) on the estimator."""
+        values = {}
+        for w, p in zip(self.spec(), params):
+            if w.index is None:
+                values[w.attr] = p
+            else:
+                values.setdefault(w.attr, []).append(p)
+        for attr, value in values.items():
+            setattr(estimator, attr, value)
+
+    def penalized(self):
+        """Positions, in :meth:`spec`, of the weights the L2 penalty applies to."""
+        return [k for k, w in enumerate(self.spec()) if w.role in _PENALIZED]
+
+    # -- forward and backward ------------------------------------------------
+
+    def forward(
+        self,
+        params,
+        X,
+        mask=None,
+        *,
+        state=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        random_state=None,
+    ):
+        """Outputs of the head before its activation, and the cache.
+
+        Parameters
+        ----------
+        params : list of ndarray
+            The weights, in the order of :meth:`spec`.
+        X : ndarray of shape (N, T, D)
+        mask : ndarray of shape (N, T) of bool, default=None
+            True at real steps; None when every step is real.
+        state : list of tuple, default=None
+            Initial state of each layer (unidirectional networks only), as
+            ``cache["last"]`` returns it; zeros if None.
+        dropout, recurrent_dropout : float, default=0.0
+            Dropout rates, applied only when ``random_state`` is given.
+        random_state : RandomState instance, default=None
+            Source of the dropout masks: training mode.
+
+        Returns
+        -------
+        logits : ndarray of shape (N, K), or (N, T, K) when ``readout`` is None
+        cache : dict
+            What :meth:`backward` needs; ``cache["last"]`` holds the final
+            state of each layer.
+        """
+        z, cache = self.features(
+            params,
+            X,
+            mask,
+            state=state,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            random_state=random_state,
+        )
+        cache["z"] = z
+        return output_layer(z, params[-2], params[-1]), cache
+
+    def features(
+        self,
+        params,
+        X,
+        mask=None,
+        *,
+        state=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        random_state=None,
+    ):
+        """What the head reads: the readout of the top layer's states.
+
+        Same parameters as :meth:`forward`; returns ``(z, cache)`` with ``z`` of
+        shape ``(N, F)``, or ``(N, T, F)`` when ``readout`` is None.
+        """
+        cell = CELLS[self.cell]
+        N, T = X.shape[:2]
+        if random_state is None:
+            dropout = recurrent_dropout = 0.0
+        reverse = _reversal(mask, T) if self.bidirectional else None
+        h, cells, keeps, last = X, [], [], []
+        for layer in range(self.n_layers):
+            outputs = []
+            for direction in range(self.n_directions):
+                k = layer * self.n_directions + direction
+                Wx, Wh, b = params[3 * k : 3 * k + 3]
+                weight_mask = None
+                if recurrent_dropout:
+                    weight_mask = _dropout_mask(
+                        random_state, Wh.shape, recurrent_dropout, Wh.dtype
+                    )
+                    Wh = Wh * weight_mask
+                if state is None:
+                    zeros = np.zeros((N, Wh.shape[0]), dtype=X.dtype)
+                    layer_state = [zeros] * cell.n_states
+                else:
+                    layer_state = state[layer]
+                x = h if direction == 0 else _reverse(h, reverse)
+                hs, layer_last, cell_cache = cell.forward(
+                    x, *layer_state, Wx, Wh, b, mask=mask
+                )
+                outputs.append(hs if direction == 0 else _reverse(hs, reverse))
+                cells.append((cell_cache, weight_mask))
+                last.append(layer_last)
+            h = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+            keep = None
+            if dropout:
+                keep = _dropout_mask(random_state, (N, 1, h.shape[2]), dropout, h.dtype)
+                h = h * keep
+            keeps.append(keep)
+        z, readout_cache = self._readout(h, mask)
+        cache = {
+            "cells": cells,
+            "keeps": keeps,
+            "mask": mask,
+            "reverse": reverse,
+            "readout": readout_cache,
+            "shape": h.shape,
+            "last": last,
+        }
+        return z, cache
+
+    def backward(self, dlogits, cache, params):
+        """Gradients of the weights (in the order of :meth:`spec`) and of ``X``.
+
+        Parameters
+        ----------
+        dlogits : ndarray
+            Gradient of the outputs of :meth:`forward`.
+        cache : dict
+            From :meth:`forward`.
+        params : list of ndarray
+            The weights :meth:`forward` was run with.
+
+        Returns
+        -------
+        grads : list of ndarray
+        dX : ndarray of shape (N, T, D)
+        """
+        W_out = params[-2]
+        z = cache["z"]
+        F, K = W_out.shape
+        dW_out = z.reshape(-1, F).T @ dlogits.reshape(-1, K)
+        db_out = dlogits.reshape(-1, K).sum(axis=0)
+        dh = self._readout_backward(dlogits @ W_out.T, cache)
+        backward = CELLS[self.cell].backward
+        n_states = CELLS[self.cell].n_states
+        H, reverse = self.hidden_size, cache["reverse"]
+        layer_grads = [None] * len(cache["cells"])
+        for layer in reversed(range(self.n_layers)):
+            if cache["keeps"][layer] is not None:  # the layer's output dropout
+                dh = dh * cache["keeps"][layer]
+            dx = 0
+            for direction in range(self.n_directions):
+                k = layer * self.n_directions + direction
+                cell_cache, weight_mask = cache["cells"][k]
+                if self.n_directions == 1:
+                    d = dh
+                else:
+                    d = dh[:, :, direction * H : (direction + 1) * H]
+                    if direction == 1:
+                        d = _reverse(d, reverse)
+                dx_k, *rest = backward(d, cell_cache)
+                dWx, dWh, db = rest[n_states:]
+                if weight_mask is not None:
+                    dWh *= weight_mask
+                layer_grads[k] = [dWx, dWh, db]
+                dx = dx + (dx_k if direction == 0 else _reverse(dx_k, reverse))
+            dh = dx
+        grads = [g for layer in layer_grads for g in layer] + [dW_out, db_out]
+        return grads, dh
+
+    def _readout(self, h, mask):
+        """The states the head reads, from the top layer's ``h`` (N, T, F)."""
+        if self.readout is None:
+            return h, None
+        if self.readout == "last":
+            z = h[:, -1].copy()
+            if self.bidirectional:  # the reversed direction ends at step 0
+                z[:, self.hidden_size :] = h[:, 0, self.hidden_size :]
+            return z, None
+        if self.readout == "mean":
+            if mask is None:
+                return h.mean(axis=1), None
+            lengths = mask.sum(axis=1, keepdims=True).astype(h.dtype)
+            return np.einsum("ntf,nt->nf", h, mask.astype(h.dtype)) / lengths, lengths
+        # max: padded steps never win
+        masked = h if mask is None else np.where(mask[:, :, None], h, -np.inf)
+        argmax = masked.argmax(axis=1)
+        return np.take_along_axis(h, argmax[:, None], axis=1)[:, 0], argmax
+
+    def _readout_backward(self, dz, cache):
+        """Gradient of the top layer's states from that of the readout."""
+        if self.readout is None:
+            return dz
+        N, T, F = cache["shape"]
+        mask, readout_cache = cache["mask"], cache["readout"]
+        if self.readout == "last":
+            dh = np.zeros((N, T, F), dtype=dz.dtype)
+            H = self.hidden_size
+            dh[:, -1, :H] = dz[:, :H]
+            if self.bidirectional:
+                dh[:, 0, H:] = dz[:, H:]
+            return dh
+        if self.readout == "mean":
+            if mask is None:
+                return np.broadcast_to(dz[:, None] / T, (N, T, F)).copy()
+            return (mask[:, :, None] / readout_cache[:, :, None]) * dz[:, None]
+        dh = np.zeros((N, T, F), dtype=dz.dtype)
+        np.put_along_axis(dh, readout_cache[:, None], dz[:, None], axis=1)
+        return dh
+
+    def loss_grad(
+        self,
+        params,
+        X,
+        mask,
+        targets,
+        sample_weight,
+        *,
+        alpha=0.0,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        random_state=None,
+    ):
+        """Loss of a batch and its gradients in the order of :meth:`spec`.
+
+        The loss is the ``sample_weight``-weighted mean over sequences (per-step
+        outputs of a sequence add up) plus ``alpha / 2`` times the squared
+        weight matrices, divided by the total weight as in MLP.
+        """
+        total_weight = float(sample_weight.sum())
+        logits, cache = self.forward(
+            params,
+            X,
+            mask,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            random_state=random_state,
+        )
+        weights = sample_weight
+        if self.readout is None:
+            weights = np.broadcast_to(sample_weight[:, None], logits.shape[:2])
+            if mask is not None:
+                weights = weights * mask
+        loss, dlogits = LOSS_FUNCTIONS[HEADS[self.head].loss](logits, targets, weights)
+        loss /= total_weight
+        dlogits /= total_weight
+        grads, _ = self.backward(dlogits, cache, params)
+        if alpha:
+            for k in self.penalized():
+                W = params[k]
+                loss += 0.5 * alpha * float(np.vdot(W, W)) / total_weight
+                grads[k] += (alpha / total_weight) * W
+        return loss, grads
+
+
+def output_layer(z, W_out, b_out):
+    """``z @ W_out + b_out``, row by row with ``einsum``'s own loop: BLAS
+    rounds a row differently depending on the rows around it when the output
+    has few columns, and predictions must not depend on the batch."""
+    return np.einsum("...f,fk->...k", z, W_out) + b_out
+
+
+def _dropout_mask(random_state, shape, rate, dtype):
+    """Inverted-dropout mask: 0 with probability ``rate``, else ``1 / (1 - rate)``."""
+    keep = random_state.uniform(size=shape) >= rate
+    return (keep / (1.0 - rate)).astype(dtype)
+
+
+def _reversal(mask, T):
+    """Per sequence, the time index that reverses its real steps (padded steps
+    stay where they are), or None when every sequence has all ``T`` steps."""
+    if mask is None:
+        return None
+    lengths = mask.sum(axis=1, keepdims=True)
+    t = np.arange(T)
+    return np.where(t < lengths, lengths - 1 - t, t)
+
+
+def _reverse(a, reverse):
+    """``a`` of shape (N, T, ...) with each sequence's real steps reversed.
+
+    Reversing twice gives ``a`` back, so this is its own backward pass.
+    """
+    if reverse is None:
+        return a[:, ::-1]
+    return np.take_along_axis(a, reverse[:, :, None], axis=1)

@@ -1,0 +1,382 @@
+"""The training loop shared by every estimator.
+
+It follows ``sklearn.neural_network.BaseMultilayerPerceptron``, split into
+small methods as skorch does: ``_fit`` (which restores the estimator if
+anything raises) -> ``_fit_unsafe`` -> ``_fit_stochastic`` (epochs, patience,
+early stopping, callbacks) -> ``_run_epoch`` (shuffled minibatches) ->
+``_train_step`` (forward, backward, clip, update).
+"""
+
+import contextlib
+import copy
+import functools
+import time
+import warnings
+
+import numpy as np
+from sklearn.base import is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state, gen_batches, shuffle
+from threadpoolctl import ThreadpoolController
+
+from ._callbacks import with_callbacks
+from ._optimizers import AdamOptimizer, RMSpropOptimizer, SGDOptimizer, clip_grad_norm
+
+# A fit whose last epoch's loss is more than this many times the loss of the
+# weights it started from has diverged (minibatch noise stays far below it).
+_DIVERGED = 10.0
+
+# Below this many multiply-adds in one time step's recurrent products, BLAS
+# runs on one thread. On 2 idle cores a second thread gains at most 1.2-1.6x at
+# such sizes; on a busy machine it costs 2-20x, as each small product waits
+# for the second thread to be scheduled (benchmarks/bench_threads.py).
+_BLAS_THREADING_MIN_WORK = 2**22
+
+
+class StochasticTrainingMixin:
+    """Minibatch training by backpropagation through time.
+
+    The estimator provides ``_validate_fit_data`` (input checking),
+    ``_make_network`` (the architecture its parameters ask for),
+    ``_initialize``, ``_params``, ``_set_params_list``, ``_loss_grad`` and
+    ``_validation_score``.
+    """
+
+    def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
+        """Fit, leaving the estimator exactly as it was if anything raises."""
+        saved = {  # callbacks are the user's objects: keep them, do not copy them
+            key: value if key == "_skl_callbacks" else copy.deepcopy(value)
+            for key, value in self.__dict__.items()
+        }
+        try:
+            return self._fit_unsafe(X, y, sample_weight, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    @with_callbacks
+    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+        callback_ctx = self._init_callback_context(
+            max_subtasks=1 if incremental else self.max_iter
+        )
+        callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
+        raw_data = {"X": X, "y": y}
+        # What a callback's scorer gets besides X and y, as in scikit-learn.
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        first_pass = not hasattr(self, "output_weights_") or (
+            not self.warm_start and not incremental
+        )
+        X, mask, targets, sample_weight = self._validate_fit_data(
+            X,
+            y,
+            sample_weight,
+            reset=first_pass,
+            incremental=incremental,
+            classes=classes,
+        )
+        if first_pass:
+            self._random_state = check_random_state(self.random_state)
+            self._initialize(X.shape[2], targets.shape[-1], X.dtype)
+        else:
+            X = X.astype(self.output_weights_.dtype, copy=False)
+            targets = targets.astype(X.dtype, copy=False)
+            if X.shape[2] != self.input_weights_[0].shape[0]:
+                raise ValueError(
+                    f"X has {X.shape[2]} features per time step, but "
+                    f"{type(self).__name__} was fitted with "
+                    f"{self.input_weights_[0].shape[0]}."
+                )
+            fitted = self._net
+            wanted = self._make_network(fitted.n_inputs, fitted.n_outputs)
+            if fitted.describe() != wanted.describe():
+                raise ValueError(
+                    f"Cannot continue training a network of {fitted.describe()} "
+                    f"with {wanted.describe()}; set warm_start=False to start afresh."
+                )
+        self._fit_stochastic(
+            X,
+            mask,
+            targets,
+            sample_weight,
+            incremental,
+            callback_ctx,
+            raw_data,
+            metadata,
+        )
+        callback_ctx.call_on_fit_task_end(
+            estimator=self, **raw_data, reconstruction_attributes={}
+        )
+        return self
+
+    def _weights_snapshot(self):
+        """Copies of the fitted weights, for a callback's ``fitted_estimator``."""
+        return _copied_attributes(self, self._net)
+
+    def _make_optimizer(self, params):
+        """The optimizer named by ``solver``, over ``params``."""
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                params, self.learning_rate, self.momentum, self.nesterovs_momentum
+            )
+        if self.solver == "adam":
+            return AdamOptimizer(
+                params, self.learning_rate, self.beta_1, self.beta_2, self.epsilon
+            )
+        return RMSpropOptimizer(params, self.learning_rate, self.rho, self.epsilon)
+
+    def _start_patience(self, early_stopping):
+        """Reset the stopping rule: each ``fit`` (and a first ``partial_fit``)
+        has its own patience and its own best model, as in MLP."""
+        self._no_improvement_count = 0
+        self._best_params = None
+        if early_stopping:
+            self.validation_scores_ = self.validation_scores_ or []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_validation_score_ = None
+            self.best_loss_ = np.inf
+
+    def _fit_stochastic(
+        self,
+        X,
+        mask,
+        targets,
+        sample_weight,
+        incremental,
+        callback_ctx,
+        raw_data,
+        metadata,
+    ):
+        """Epochs of minibatch updates, with early stopping and patience.
+
+        Each epoch is a task for the callbacks, which see the data as given to
+        ``fit`` and may stop training at the end of any epoch.
+        """
+        early_stopping = self.early_stopping and not incremental
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(self._params)
+            self._start_patience(early_stopping)
+        n_samples = X.shape[0]
+        val = None
+        if early_stopping:
+            idx_train, idx_val = self._validation_split(n_samples, targets)
+            val = (
+                X[idx_val],
+                _take(mask, idx_val),
+                targets[idx_val],
+                sample_weight[idx_val],
+            )
+            X, mask = X[idx_train], _take(mask, idx_train)
+            targets, sample_weight = targets[idx_train], sample_weight[idx_train]
+            n_samples = X.shape[0]
+
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is "
+                    "going to be clipped"
+                )
+            batch_size = min(self.batch_size, n_samples)
+
+        last_epoch_params = [p.copy() for p in self._params]
+        start_loss = None  # of the weights fit started from, on its first batch
+        try:
+            for _ in range(self.max_iter):
+                start = time.perf_counter()
+                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+                epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
+                loss, first_loss = self._run_epoch(
+                    X, mask, targets, sample_weight, batch_size
+                )
+                if start_loss is None:
+                    start_loss = first_loss
+                if not np.isfinite(loss):
+                    raise ValueError(
+                        f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
+                        "training diverged. Lower learning_rate or set clip_norm."
+                    )
+                last_epoch_params = [p.copy() for p in self._params]
+                self.n_iter_ += 1
+                self.t_ += n_samples
+                self.loss_ = loss
+                self.loss_curve_.append(loss)
+                self._update_no_improvement_count(early_stopping, val)
+                self._optimizer.iteration_ends(self.t_)
+                if self.verbose:
+                    msg = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
+                    if early_stopping:
+                        msg += f", validation score = {self.validation_scores_[-1]:.6f}"
+                    print(msg + f", {time.perf_counter() - start:.2f} s")
+                if epoch_ctx.call_on_fit_task_end(
+                    estimator=self,
+                    **raw_data,
+                    metadata=metadata,
+                    reconstruction_attributes=self._weights_snapshot,
+                ):
+                    break
+
+                if self._no_improvement_count > self.n_iter_no_change:
+                    if early_stopping:
+                        msg = (
+                            "Validation score did not improve more than "
+                            f"tol={self.tol:f} for {self.n_iter_no_change} "
+                            "consecutive epochs."
+                        )
+                    else:
+                        msg = (
+                            f"Training loss did not improve more than tol={self.tol:f}"
+                            f" for {self.n_iter_no_change} consecutive epochs."
+                        )
+                    if self._optimizer.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+
+                if incremental:
+                    break
+
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            if start_loss is None:  # no epoch finished: _fit restores the estimator
+                raise
+            warnings.warn(
+                "Training interrupted by user: keeping the weights of the last "
+                "finished epoch."
+            )
+            self._set_params_list(last_epoch_params)
+            # The optimizer state ran ahead of these weights: start it afresh.
+            self._optimizer = self._make_optimizer(self._params)
+
+        if not incremental and self.loss_ > _DIVERGED * start_loss:
+            warnings.warn(
+                f"Training diverged: the loss rose from {start_loss:.6g} (the "
+                f"weights fit started from, on the first batch) to "
+                f"{self.loss_:.6g}. Lower learning_rate or set clip_norm.",
+                ConvergenceWarning,
+            )
+        if early_stopping and self._best_params is not None:
+            self._set_params_list(self._best_params)
+        if not all(np.isfinite(p).all() for p in self._params):
+            raise ValueError(
+                "Some weights are not finite after training. Lower learning_rate "
+                "or set clip_norm."
+            )
+
+    def _validation_split(self, n_samples, targets):
+        """Indices of the training and validation parts, stratified for
+        classifiers of whole sequences."""
+        stratify = None
+        if is_classifier(self) and targets.ndim == 2:
+            stratify = targets.argmax(axis=1)
+        idx_train, idx_val = train_test_split(
+            np.arange(n_samples),
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
+        if len(idx_val) < 2:
+            raise ValueError(
+                f"The validation set is too small ({len(idx_val)} samples) with "
+                f"validation_fraction={self.validation_fraction} and {n_samples} "
+                "samples; increase validation_fraction or disable early_stopping."
+            )
+        return idx_train, idx_val
+
+    def _run_epoch(self, X, mask, targets, sample_weight, batch_size):
+        """One pass over the data in (shuffled) minibatches.
+
+        Returns the mean loss and the loss of the first batch, which was
+        computed before any update of this epoch.
+        """
+        n_samples = X.shape[0]
+        idx = np.arange(n_samples)
+        if self.shuffle:
+            idx = shuffle(idx, random_state=self._random_state)
+        accumulated_loss, first_loss = 0.0, None
+        with _blas_threads(batch_size, self.recurrent_weights_):
+            for batch in gen_batches(n_samples, batch_size):
+                b = idx[batch]
+                weight = float(sample_weight[b].sum())
+                if weight > 0:
+                    loss = self._train_step(
+                        X[b], _take(mask, b), targets[b], sample_weight[b]
+                    )
+                    accumulated_loss += loss * weight
+                    first_loss = loss if first_loss is None else first_loss
+        return accumulated_loss / float(sample_weight.sum()), first_loss
+
+    def _train_step(self, X, mask, targets, sample_weight):
+        """Forward, backward, clip, update; the batch loss."""
+        params = self._params
+        loss, grads = self._loss_grad(
+            X, mask, targets, sample_weight, random_state=self._random_state
+        )
+        clip_grad_norm(grads, self.clip_norm)
+        self._optimizer.update_params(params, grads)
+        return loss
+
+    def _update_no_improvement_count(self, early_stopping, val):
+        """Patience bookkeeping on the validation score or the training loss."""
+        if early_stopping:
+            score = self._validation_score(*val)
+            self.validation_scores_.append(score)
+            if score < self.best_validation_score_ + self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if score > self.best_validation_score_:
+                self.best_validation_score_ = score
+                self._best_params = [p.copy() for p in self._params]
+        else:
+            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+                self._no_improvement_count += 1
+            else:
+                self._no_improvement_count = 0
+            if self.loss_curve_[-1] < self.best_loss_:
+                self.best_loss_ = self.loss_curve_[-1]
+
+
+def _copied_attributes(estimator, net):
+    """Copies of the weight attributes, lists included, by name."""
+    attrs = dict.fromkeys(w.attr for w in net.spec())
+    return {
+        attr: [p.copy() for p in value] if isinstance(value, list) else value.copy()
+        for attr in attrs
+        for value in [getattr(estimator, attr)]
+    }
+
+
+def _check_partial_fit(estimator):
+    """``partial_fit`` is available unless early stopping is on, as in MLP."""
+    if estimator.early_stopping:
+        raise AttributeError("partial_fit is not available with early_stopping=True.")
+    return True
+
+
+@functools.cache
+def _threadpool_controller():
+    """The BLAS libraries loaded in this process (found once)."""
+    return ThreadpoolController()
+
+
+def _blas_threads(n_rows, recurrent_weights):
+    """Context limiting BLAS to one thread when the recurrent products of
+    ``n_rows`` sequences are too small to share between threads."""
+    work = n_rows * sum(Wh.size for Wh in recurrent_weights)
+    if work >= _BLAS_THREADING_MIN_WORK:
+        return contextlib.nullcontext()
+    return _threadpool_controller().limit(limits=1, user_api="blas")
+
+
+def _take(mask, idx):
+    """``mask[idx]``, passing ``None`` (no padding) through."""
+    return None if mask is None else mask[idx]
