@@ -1,9 +1,9 @@
 """Recurrent neural networks in plain NumPy with the scikit-learn API."""
 
 from . import datasets
-from ._persistence import InconsistentVersionWarning
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
+from ._persistence import InconsistentVersionWarning
 from ._version import __version__
 
 __all__ = [
