@@ -1,10 +1,10 @@
 """scikit-learn's estimator checks on every public estimator.
 
-The estimators are those of ``ESTIMATOR_CASES`` in ``conftest.py``, so that a
-new estimator joins these checks and the reliability tests with one line.
+The estimators are the records of ``estimator_cases.CASES``, so that a new
+estimator joins these checks and the reliability tests with one record.
 """
 
-from conftest import ESTIMATOR_CASES
+from estimator_cases import CASES
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 # Checks that cannot pass, with the reason: none.
@@ -12,7 +12,7 @@ EXPECTED_FAILED_CHECKS = {}
 
 
 @parametrize_with_checks(
-    [make_estimator() for make_estimator, _ in ESTIMATOR_CASES.values()],
+    [case.make_estimator() for case in CASES.values()],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS.get(
         type(est).__name__, {}
     ),

@@ -33,15 +33,13 @@ def _fit(case):
         return case.make_estimator().fit(case.X, case.y)
 
 
-def _outputs(est, X):
-    """Everything the estimator predicts, by method name."""
-    methods = ["predict", "predict_proba", "predict_log_proba", "transform"]
-    methods += ["predict_bit_proba", "hidden_states"]
-    return {m: getattr(est, m)(X) for m in methods if hasattr(est, m)}
+def _outputs(est, case):
+    """Everything the estimator predicts from the case's ``X``, by method name."""
+    return {m: getattr(est, m)(case.X) for m in case.output_methods}
 
 
-def _assert_same_outputs(est, loaded, X):
-    expected, got = _outputs(est, X), _outputs(loaded, X)
+def _assert_same_outputs(est, loaded, case):
+    expected, got = _outputs(est, case), _outputs(loaded, case)
     assert set(got) == set(expected)
     assert len(got) >= 2  # predict and a probability, at least
     for method in expected:
@@ -105,7 +103,7 @@ def test_round_trip_predicts_identically(estimator_case, round_trip, tmp_path):
     assert type(loaded) is type(est)
     assert loaded is not est
     assert loaded.get_params() == est.get_params()
-    _assert_same_outputs(est, loaded, estimator_case.X)
+    _assert_same_outputs(est, loaded, estimator_case)
     assert loaded.score(estimator_case.X, estimator_case.y) == est.score(
         estimator_case.X, estimator_case.y
     )
@@ -177,7 +175,7 @@ def test_skops_trusts_only_this_package(estimator_case):
     with pytest.raises(UntrustedTypesFoundException, match=type(est).__name__):
         skops_io.loads(data)
     loaded = skops_io.loads(data, trusted=untrusted)
-    _assert_same_outputs(est, loaded, estimator_case.X)
+    _assert_same_outputs(est, loaded, estimator_case)
 
 
 def test_pickling_leaves_the_estimator_alone(estimator_case):
@@ -209,7 +207,7 @@ def test_other_version_warns(estimator_case, version):
     assert sklearn_lstm.__version__ in str(record[0].message)
     assert type(est).__name__ in str(record[0].message)
     # It still loads: the warning is advice, not a refusal.
-    _assert_same_outputs(est, new, estimator_case.X)
+    _assert_same_outputs(est, new, estimator_case)
 
 
 def test_missing_version_stamp_warns(estimator_case):

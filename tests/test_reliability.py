@@ -13,9 +13,8 @@ lose a trained model:
 * training memory grows linearly with the sequence length.
 
 Every test runs on every public estimator (``estimator_case`` in
-``conftest.py``). Inputs that only make sense for one estimator live in the
-tables below, keyed by the case name: a new estimator joins by adding its line
-to each table, and ``test_tables_cover_every_estimator`` fails until it does.
+``conftest.py``). Inputs that only make sense for one estimator live in its
+record in ``estimator_cases.py``.
 """
 
 import concurrent.futures
@@ -24,10 +23,10 @@ import pickle
 import threading
 import tracemalloc
 import warnings
-from collections import namedtuple
 
 import numpy as np
 import pytest
+from estimator_cases import CASES
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
@@ -63,7 +62,7 @@ def _fitted(case):
 
 def _outputs(est, X, case_name):
     """Every prediction method of the estimator on ``X``, by method name."""
-    return {m: getattr(est, m)(X) for m in OUTPUT_METHODS[case_name]}
+    return {m: getattr(est, m)(X) for m in CASES[case_name].output_methods}
 
 
 def _assert_same_outputs(got, expected):
@@ -100,324 +99,6 @@ def _assert_identical(a, b, path):
         assert a == b, f"{path}: {a!r} != {b!r}"
 
 
-def _set(X, index, value, dtype=float):
-    """A copy of ``X`` as ``dtype`` with ``X[index] = value``."""
-    X = np.array(X, dtype=dtype)
-    X[index] = value
-    return X
-
-
-# ---------------------------------------------------------------------------
-# Per-estimator tables
-# ---------------------------------------------------------------------------
-
-CLF, ADDER = "LSTMSequenceClassifier", "RNNBinaryAdder"
-
-OUTPUT_METHODS = {
-    CLF: ["predict", "predict_proba", "predict_log_proba", "transform"],
-    ADDER: ["predict", "predict_bit_proba", "hidden_states"],
-}
-"""Every method that predicts from ``X`` alone."""
-
-PROBA_METHOD = {CLF: "predict_proba", ADDER: "predict_bit_proba"}
-
-Bad = namedtuple(
-    "Bad",
-    ["make", "match", "methods", "error", "params", "kwargs", "starts"],
-    defaults=[("fit", "predict"), ValueError, {}, {}, None],
-)
-"""A bad input: ``make(X, y)`` gives the bad ``(X, y)`` from the case's data.
-
-Each of ``methods`` is tried: ``"fit"`` (from an unfitted and from a fitted
-estimator unless ``starts`` says otherwise), ``"partial_fit"`` and ``"score"``
-(fitted), ``"predict"`` (every method of ``OUTPUT_METHODS``, fitted). Each call
-must raise ``error`` with a message matching ``match``. ``params`` are set
-before the call (bad hyper-parameters), ``kwargs`` (or ``kwargs(X, y)``)
-passed to it.
-"""
-
-NUMBER_ERRORS = (ValueError, TypeError)
-
-COMMON_BAD = {
-    "inf": Bad(lambda X, y: (_set(X, (0, 0), np.inf), y), "infinity"),
-    "minus_inf": Bad(lambda X, y: (_set(X, (1, 1), -np.inf), y), "infinity"),
-    "empty": Bad(lambda X, y: (X[:0], y[:0]), "0 sample"),
-    "4d_array": Bad(
-        lambda X, y: (X.reshape(X.shape + (1,) * (4 - X.ndim)), y), "4-D|dim 4"
-    ),
-    "strings": Bad(
-        lambda X, y: (np.full(X.shape, "abc"), y),
-        "string|numbers",
-        error=NUMBER_ERRORS,
-    ),
-    "objects": Bad(
-        lambda X, y: (_set(X, (0, 0), {}, object), y), "dict", error=TypeError
-    ),
-    "complex": Bad(lambda X, y: (X + 1j, y), "Complex data not supported"),
-    "y_wrong_length": Bad(
-        lambda X, y: (X, y[:-1]),
-        "inconsistent numbers of samples",
-        methods=("fit", "score"),
-    ),
-    "wrong_n_features": Bad(
-        lambda X, y: (np.concatenate([X, X[..., :1]], axis=-1), y),
-        r"X has \d+ features",
-        methods=("predict", "partial_fit"),
-    ),
-    "negative_sample_weight": Bad(
-        lambda X, y: (X, y),
-        "Negative values",
-        methods=("fit",),
-        kwargs=lambda X, y: {"sample_weight": -np.ones(len(y))},
-    ),
-    "zero_sample_weights": Bad(
-        lambda X, y: (X, y),
-        "at least one non-zero",
-        methods=("fit",),
-        kwargs=lambda X, y: {"sample_weight": np.zeros(len(y))},
-    ),
-    "nan_sample_weight": Bad(
-        lambda X, y: (X, y),
-        "sample_weight contains NaN",
-        methods=("fit",),
-        kwargs=lambda X, y: {"sample_weight": _set(np.ones(len(y)), 0, np.nan)},
-    ),
-    "sample_weight_wrong_length": Bad(
-        lambda X, y: (X, y),
-        "sample_weight.shape",
-        methods=("fit",),
-        kwargs=lambda X, y: {"sample_weight": np.ones(len(y) - 1)},
-    ),
-    "hidden_size_zero": Bad(
-        lambda X, y: (X, y), "hidden_size", methods=("fit",), params={"hidden_size": 0}
-    ),
-    "hidden_size_negative": Bad(
-        lambda X, y: (X, y), "hidden_size", methods=("fit",), params={"hidden_size": -3}
-    ),
-    "unknown_solver": Bad(
-        lambda X, y: (X, y), "solver", methods=("fit",), params={"solver": "lbfgs"}
-    ),
-}
-
-
-def _ragged(X, empty=None):
-    """``X`` as a list of sequences of lengths ``3 + i % 3``, sequence ``empty``
-    (if given) of length 0."""
-    seqs = [x[: 3 + i % 3] for i, x in enumerate(X)]
-    if empty is not None:
-        seqs[empty] = seqs[empty][:0]
-    return seqs
-
-
-def _mixed_n_features(X):
-    """``X`` as a list of equal-length sequences, the first with one feature."""
-    return [x[:, :1] if i == 0 else x for i, x in enumerate(X)]
-
-
-def _one_class(X, y):
-    return X, np.full(len(y), y[0])
-
-
-def _unseen_label(X, y):
-    y = y.copy().astype(object)
-    y[0] = "never seen"
-    return X, y
-
-
-def _big_ints(value):
-    """Operands with one Python int ``value`` beyond int64, as an object array."""
-    return lambda X, y: (_set(X, (0, 0), value, object), y)
-
-
-BAD_INPUTS = {
-    CLF: {
-        **COMMON_BAD,
-        "nan_in_some_features": Bad(
-            lambda X, y: (_set(X, (0, 2, 0), np.nan), y),
-            "NaN in some but not all features",
-        ),
-        "nan_step_inside": Bad(
-            lambda X, y: (_set(X, (0, 2), np.nan), y), "NaN before the end"
-        ),
-        "nan_first_step": Bad(
-            lambda X, y: (_set(X, (1, 0), np.nan), y), "NaN before the end"
-        ),
-        "all_nan_sequence": Bad(
-            lambda X, y: (_set(X, 0, np.nan), y), "zero-length sequences"
-        ),
-        "empty_sequence_in_list": Bad(
-            lambda X, y: (_ragged(X, empty=0), y), r"X\[0\] has zero length"
-        ),
-        "zero_timesteps": Bad(lambda X, y: (X[:, :0], y), "time step|timestep"),
-        "list_mixed_n_features": Bad(
-            lambda X, y: (_mixed_n_features(X), y),
-            "features|inhomogeneous",
-        ),
-        "ragged_mixed_n_features": Bad(
-            lambda X, y: ([x[:, :1] if i else x for i, x in enumerate(_ragged(X))], y),
-            "same number of features",
-        ),
-        "one_sample": Bad(
-            lambda X, y: (X[:1], y[:1]), "at least 2 classes", methods=("fit",)
-        ),
-        "y_nan": Bad(
-            lambda X, y: (X, _set(y == "pos", 3, np.nan)), "y contains NaN", ("fit",)
-        ),
-        "one_class": Bad(_one_class, "at least 2 classes", methods=("fit",)),
-        "continuous_y": Bad(
-            lambda X, y: (X, X[:, 0, 0]), "Unknown label type", methods=("fit",)
-        ),
-        "unseen_label_partial_fit": Bad(
-            _unseen_label, "not seen in classes_", methods=("partial_fit",)
-        ),
-        "partial_fit_classes_miss_a_label": Bad(
-            lambda X, y: (X, y),
-            "not seen in classes_",
-            methods=("partial_fit",),
-            kwargs={"classes": ["pos"]},
-            starts=("unfitted",),
-        ),
-        "partial_fit_without_classes": Bad(
-            lambda X, y: (X, y),
-            "classes must be passed",
-            methods=("partial_fit",),
-            starts=("unfitted",),
-        ),
-    },
-    ADDER: {
-        **COMMON_BAD,
-        "nan": Bad(lambda X, y: (_set(X, (0, 1), np.nan), y), "NaN"),
-        "y_nan": Bad(lambda X, y: (X, _set(y, 3, np.nan)), "y contains NaN", ("fit",)),
-        "python_int_2**70": Bad(_big_ints(2**70), "too large for int64"),
-        "python_int_-2**70": Bad(_big_ints(-(2**70)), "too large for int64"),
-        "list_with_2**70": Bad(
-            lambda X, y: ([[2**70, 1]] + X[1:].tolist(), y), "too large for int64"
-        ),
-        "uint64_above_int64": Bad(
-            lambda X, y: (_set(X, (0, 0), 2**63 + 5, np.uint64), y),
-            "too large for int64",
-        ),
-        "float_too_large": Bad(
-            lambda X, y: (_set(X, (0, 0), 1e300), y), "too large for int64"
-        ),
-        "y_too_large": Bad(
-            lambda X, y: (X, _set(y, 0, 2**70, object)),
-            "too large for int64",
-            methods=("fit",),
-        ),
-        "ragged_operands": Bad(
-            lambda X, y: ([[1, 2], [3]] * (len(y) // 2), y[: len(y) // 2 * 2]),
-            "inhomogeneous",
-        ),
-        "zero_operands": Bad(lambda X, y: (X[:, :0], y), "0 feature"),
-        "string_targets": Bad(
-            lambda X, y: (X, y.astype(str)), "numbers", ("fit",), TypeError
-        ),
-    },
-}
-
-
-def _sequences_of(X, lengths):
-    """Rows of ``X`` cut to ``lengths``, as a list."""
-    return [x[:n] for x, n in zip(X, lengths)]
-
-
-def _trailing_nan(X):
-    """``X`` with the last steps of some sequences set to NaN (padding)."""
-    X = np.array(X, dtype=float)
-    for i in range(0, len(X), 2):
-        X[i, 1 + i % (X.shape[1] - 1) :] = np.nan
-    return X
-
-
-VALID_INPUTS = {
-    CLF: {
-        "trailing_nan_padding": lambda X, y: (_trailing_nan(X), y),
-        "ragged_list": lambda X, y: (_ragged(X), y),
-        "ragged_univariate_list": lambda X, y: ([x[:, 0] for x in _ragged(X)], y),
-        "one_step_sequences": lambda X, y: (X[:, :1], y),
-        "univariate_2d": lambda X, y: (X[:, :, 0], y),
-        "float32": lambda X, y: (X.astype(np.float32), y),
-        "integers": lambda X, y: ((10 * X).astype(np.int64), y),
-        "tuple_of_lists": lambda X, y: (tuple(x.tolist() for x in X), y),
-    },
-    ADDER: {
-        "one_sample": lambda X, y: (X[:1], y[:1]),
-        "python_ints": lambda X, y: (X.tolist(), y.tolist()),
-        "negative": lambda X, y: (-X, -y),
-        "uint64": lambda X, y: (X.astype(np.uint64), y.astype(np.uint64)),
-        "int64_extremes": lambda X, y: (
-            np.array([[2**62, -(2**62)], [2**63 - 1, 0]] * 3),
-            np.array([0, 2**63 - 1] * 3),
-        ),
-        "fractions": lambda X, y: (X / 4, y / 4),
-        "float32": lambda X, y: (X.astype(np.float32), y),
-        "booleans": lambda X, y: (X > 10, (X > 10).sum(axis=1)),
-    },
-}
-"""Messy inputs that are valid: fit and every prediction method must work."""
-
-EXTREME_INPUTS = {
-    CLF: {
-        "1e6": lambda X, y: (X * 1e6, y),
-        "1e-6": lambda X, y: (X * 1e-6, y),
-    },
-    ADDER: {
-        "2**40": lambda X, y: (X * 2**40, y * 2**40),
-        "2**-20": lambda X, y: (X * 2.0**-20, y * 2.0**-20),
-    },
-}
-"""Inputs of extreme magnitude that must train without overflow."""
-
-
-def _long_sequences():
-    rng = np.random.RandomState(0)
-    return rng.normal(size=(4, 10_000, 2)), np.array(["a", "b", "a", "b"])
-
-
-def _widest_operands():
-    rng = np.random.RandomState(0)
-    X = rng.randint(-(2**61), 2**61, size=(8, 2), dtype=np.int64)
-    return X, X.sum(axis=1)
-
-
-LONGEST_INPUTS = {CLF: _long_sequences, ADDER: _widest_operands}
-"""The longest sequences each estimator reads (the adder reads int64 bits)."""
-
-DIVERGING = {
-    CLF: ({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
-    ADDER: ({"solver": "sgd", "clip_norm": None}, lambda X, y: (X, y)),
-}
-"""Settings and data on which a huge ``learning_rate`` makes training diverge."""
-
-READS_VARIABLE_LENGTH = {CLF: True, ADDER: False}
-"""Whether ``X`` may hold sequences of different lengths (lists, NaN padding)."""
-
-GRID = {
-    CLF: {"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
-    ADDER: {"hidden_size": [4, 8], "learning_rate": [0.05, 0.2]},
-}
-
-TABLES = {
-    "OUTPUT_METHODS": OUTPUT_METHODS,
-    "PROBA_METHOD": PROBA_METHOD,
-    "BAD_INPUTS": BAD_INPUTS,
-    "VALID_INPUTS": VALID_INPUTS,
-    "EXTREME_INPUTS": EXTREME_INPUTS,
-    "LONGEST_INPUTS": LONGEST_INPUTS,
-    "DIVERGING": DIVERGING,
-    "GRID": GRID,
-    "READS_VARIABLE_LENGTH": READS_VARIABLE_LENGTH,
-}
-
-
-def test_tables_cover_every_estimator(estimator_case):
-    missing = [
-        name for name, table in TABLES.items() if estimator_case.name not in table
-    ]
-    assert not missing, f"add {estimator_case.name} to {missing}"
-
-
 # ---------------------------------------------------------------------------
 # Bad inputs: the right error, and the estimator left as it was
 # ---------------------------------------------------------------------------
@@ -431,8 +112,8 @@ _DEFAULT_STARTS = {
 
 
 def _battery():
-    for case_name, table in BAD_INPUTS.items():
-        for bad_name, bad in table.items():
+    for case_name, case in CASES.items():
+        for bad_name, bad in case.bad_inputs.items():
             for method in bad.methods:
                 for start in bad.starts or _DEFAULT_STARTS[method]:
                     yield pytest.param(
@@ -453,7 +134,7 @@ def test_bad_input_raises_and_leaves_estimator_alone(
     estimator_case, bad_name, method, start
 ):
     case = estimator_case
-    bad = BAD_INPUTS[case.name][bad_name]
+    bad = case.bad_inputs[bad_name]
     X_bad, y_bad = bad.make(case.X, case.y)
     fitted = start == "fitted"
     est = _fitted(case) if fitted else case.make_estimator()
@@ -464,7 +145,7 @@ def test_bad_input_raises_and_leaves_estimator_alone(
     before = copy.deepcopy(est.__dict__)
 
     if method == "predict":  # every prediction method must raise, each alone
-        for name in OUTPUT_METHODS[case.name]:
+        for name in case.output_methods:
             with pytest.raises(bad.error, match=bad.match):
                 getattr(est, name)(X_bad)
     else:
@@ -483,12 +164,12 @@ def test_bad_input_raises_and_leaves_estimator_alone(
 
 @pytest.mark.parametrize(
     "estimator_case, valid_name",
-    [(case, valid) for case, table in VALID_INPUTS.items() for valid in table],
+    [(name, valid) for name, case in CASES.items() for valid in case.valid_inputs],
     indirect=["estimator_case"],
 )
 def test_messy_but_valid_input_works(estimator_case, valid_name):
     case = estimator_case
-    X, y = VALID_INPUTS[case.name][valid_name](case.X, case.y)
+    X, y = case.valid_inputs[valid_name](case.X, case.y)
     est = case.make_estimator().fit(X, y)
     for name, out in _outputs(est, X, case.name).items():
         assert len(out) == len(y), name
@@ -499,10 +180,10 @@ def test_messy_but_valid_input_works(estimator_case, valid_name):
 def test_trailing_nan_padding_equals_ragged_list(estimator_case):
     """Padding is read as the end of the sequence, in fit and in predict."""
     case = estimator_case
-    if not READS_VARIABLE_LENGTH[case.name]:
+    if not case.variable_length:
         pytest.skip(f"{case.name} does not read variable-length sequences")
     lengths = [3 + i % 3 for i in range(len(case.X))]
-    seqs = _sequences_of(case.X, lengths)
+    seqs = [x[:n] for x, n in zip(case.X, lengths)]
     padded = np.full(case.X.shape, np.nan)
     for i, s in enumerate(seqs):
         padded[i, : len(s)] = s
@@ -546,12 +227,12 @@ def test_continued_training_refuses_another_architecture(
 
 @pytest.mark.parametrize(
     "estimator_case, magnitude",
-    [(case, m) for case, table in EXTREME_INPUTS.items() for m in table],
+    [(name, m) for name, case in CASES.items() for m in case.extreme_inputs],
     indirect=["estimator_case"],
 )
 def test_extreme_magnitudes_train_without_overflow(estimator_case, magnitude):
     case = estimator_case
-    X, y = EXTREME_INPUTS[case.name][magnitude](case.X, case.y)
+    X, y = case.extreme_inputs[magnitude](case.X, case.y)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("error", RuntimeWarning)
@@ -562,20 +243,20 @@ def test_extreme_magnitudes_train_without_overflow(estimator_case, magnitude):
     for name, out in outputs.items():
         if out.dtype.kind == "f":
             assert np.isfinite(out).all(), name
-    proba = outputs[PROBA_METHOD[case.name]]
+    proba = outputs[case.proba_method]
     assert ((proba >= 0) & (proba <= 1)).all()
 
 
 def test_longest_sequences_train_and_predict(estimator_case):
     """10,000 time steps for the classifier; 64-bit operands for the adder."""
     case = estimator_case
-    X, y = LONGEST_INPUTS[case.name]()
+    X, y = case.longest_input()
     est = case.make_estimator().set_params(hidden_size=4, max_iter=2)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("error", RuntimeWarning)
         est.fit(X, y)
-        proba = getattr(est, PROBA_METHOD[case.name])(X)
+        proba = getattr(est, case.proba_method)(X)
     assert est.n_iter_ >= 1
     assert all(np.isfinite(p).all() for p in est._params)
     assert np.isfinite(proba).all()
@@ -589,7 +270,7 @@ def test_diverging_training_raises_or_warns(estimator_case, learning_rate, start
     """A diverging fit ends with a ValueError (estimator left as it was) or a
     ConvergenceWarning (finite predictions), never with NaN."""
     case = estimator_case
-    params, make_data = DIVERGING[case.name]
+    params, make_data = case.diverging
     X, y = make_data(case.X, case.y)
     est = _fitted(case) if start == "fitted" else case.make_estimator()
     est.set_params(**params, learning_rate=learning_rate, max_iter=5)
@@ -616,7 +297,7 @@ def test_diverging_training_stopped_by_patience_is_reported(estimator_case):
     """When patience (``n_iter_no_change``) stops a diverged fit, the user is
     still told: a loss far above that of one sane epoch is no converged model."""
     case = estimator_case
-    params, make_data = DIVERGING[case.name]
+    params, make_data = case.diverging
     X, y = make_data(case.X, case.y)
     sane_loss = case.make_estimator().set_params(max_iter=1).fit(X, y).loss_
     est = case.make_estimator().set_params(**params, learning_rate=1e6, max_iter=200)
@@ -659,7 +340,7 @@ def test_grid_search_is_the_same_in_parallel(estimator_case):
     results = {}
     for n_jobs in (1, 2):
         search = GridSearchCV(
-            case.make_estimator(), GRID[case.name], cv=2, n_jobs=n_jobs
+            case.make_estimator(), case.grid, cv=2, n_jobs=n_jobs
         ).fit(case.X, case.y)
         results[n_jobs] = search
     serial, parallel = results[1], results[2]

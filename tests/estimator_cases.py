@@ -1,0 +1,361 @@
+"""One record per public estimator: everything the shared tests need to know.
+
+``CASES`` drives the common checks (``test_common.py``), persistence and the
+reliability battery. A new estimator joins all of them with one
+:class:`EstimatorCase` in ``CASES``: how to build a fast instance and its data,
+which methods predict, and the inputs that only make sense for it.
+"""
+
+from collections import namedtuple
+
+import numpy as np
+
+from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder
+from sklearn_lstm.datasets import make_addition
+
+
+def _set(X, index, value, dtype=float):
+    """A copy of ``X`` as ``dtype`` with ``X[index] = value``."""
+    X = np.array(X, dtype=dtype)
+    X[index] = value
+    return X
+
+
+# ---------------------------------------------------------------------------
+# Inputs: the bad ones every estimator must refuse, and each estimator's own
+# ---------------------------------------------------------------------------
+
+
+Bad = namedtuple(
+    "Bad",
+    ["make", "match", "methods", "error", "params", "kwargs", "starts"],
+    defaults=[("fit", "predict"), ValueError, {}, {}, None],
+)
+"""A bad input: ``make(X, y)`` gives the bad ``(X, y)`` from the case's data.
+
+Each of ``methods`` is tried: ``"fit"`` (from an unfitted and from a fitted
+estimator unless ``starts`` says otherwise), ``"partial_fit"`` and ``"score"``
+(fitted), ``"predict"`` (every method of the case's ``output_methods``,
+fitted). Each call must raise ``error`` with a message matching ``match``.
+``params`` are set before the call (bad hyper-parameters), ``kwargs`` (or
+``kwargs(X, y)``) passed to it.
+"""
+
+NUMBER_ERRORS = (ValueError, TypeError)
+
+COMMON_BAD = {
+    "inf": Bad(lambda X, y: (_set(X, (0, 0), np.inf), y), "infinity"),
+    "minus_inf": Bad(lambda X, y: (_set(X, (1, 1), -np.inf), y), "infinity"),
+    "empty": Bad(lambda X, y: (X[:0], y[:0]), "0 sample"),
+    "4d_array": Bad(
+        lambda X, y: (X.reshape(X.shape + (1,) * (4 - X.ndim)), y), "4-D|dim 4"
+    ),
+    "strings": Bad(
+        lambda X, y: (np.full(X.shape, "abc"), y),
+        "string|numbers",
+        error=NUMBER_ERRORS,
+    ),
+    "objects": Bad(
+        lambda X, y: (_set(X, (0, 0), {}, object), y), "dict", error=TypeError
+    ),
+    "complex": Bad(lambda X, y: (X + 1j, y), "Complex data not supported"),
+    "y_wrong_length": Bad(
+        lambda X, y: (X, y[:-1]),
+        "inconsistent numbers of samples",
+        methods=("fit", "score"),
+    ),
+    "wrong_n_features": Bad(
+        lambda X, y: (np.concatenate([X, X[..., :1]], axis=-1), y),
+        r"X has \d+ features",
+        methods=("predict", "partial_fit"),
+    ),
+    "negative_sample_weight": Bad(
+        lambda X, y: (X, y),
+        "Negative values",
+        methods=("fit",),
+        kwargs=lambda X, y: {"sample_weight": -np.ones(len(y))},
+    ),
+    "zero_sample_weights": Bad(
+        lambda X, y: (X, y),
+        "at least one non-zero",
+        methods=("fit",),
+        kwargs=lambda X, y: {"sample_weight": np.zeros(len(y))},
+    ),
+    "nan_sample_weight": Bad(
+        lambda X, y: (X, y),
+        "sample_weight contains NaN",
+        methods=("fit",),
+        kwargs=lambda X, y: {"sample_weight": _set(np.ones(len(y)), 0, np.nan)},
+    ),
+    "sample_weight_wrong_length": Bad(
+        lambda X, y: (X, y),
+        "sample_weight.shape",
+        methods=("fit",),
+        kwargs=lambda X, y: {"sample_weight": np.ones(len(y) - 1)},
+    ),
+    "hidden_size_zero": Bad(
+        lambda X, y: (X, y), "hidden_size", methods=("fit",), params={"hidden_size": 0}
+    ),
+    "hidden_size_negative": Bad(
+        lambda X, y: (X, y), "hidden_size", methods=("fit",), params={"hidden_size": -3}
+    ),
+    "unknown_solver": Bad(
+        lambda X, y: (X, y), "solver", methods=("fit",), params={"solver": "lbfgs"}
+    ),
+}
+
+
+def _ragged(X, empty=None):
+    """``X`` as a list of sequences of lengths ``3 + i % 3``, sequence ``empty``
+    (if given) of length 0."""
+    seqs = [x[: 3 + i % 3] for i, x in enumerate(X)]
+    if empty is not None:
+        seqs[empty] = seqs[empty][:0]
+    return seqs
+
+
+def _mixed_n_features(X):
+    """``X`` as a list of equal-length sequences, the first with one feature."""
+    return [x[:, :1] if i == 0 else x for i, x in enumerate(X)]
+
+
+def _one_class(X, y):
+    return X, np.full(len(y), y[0])
+
+
+def _unseen_label(X, y):
+    y = y.copy().astype(object)
+    y[0] = "never seen"
+    return X, y
+
+
+def _big_ints(value):
+    """Operands with one Python int ``value`` beyond int64, as an object array."""
+    return lambda X, y: (_set(X, (0, 0), value, object), y)
+
+
+CLASSIFIER_BAD = {
+    "nan_in_some_features": Bad(
+        lambda X, y: (_set(X, (0, 2, 0), np.nan), y),
+        "NaN in some but not all features",
+    ),
+    "nan_step_inside": Bad(
+        lambda X, y: (_set(X, (0, 2), np.nan), y), "NaN before the end"
+    ),
+    "nan_first_step": Bad(
+        lambda X, y: (_set(X, (1, 0), np.nan), y), "NaN before the end"
+    ),
+    "all_nan_sequence": Bad(
+        lambda X, y: (_set(X, 0, np.nan), y), "zero-length sequences"
+    ),
+    "empty_sequence_in_list": Bad(
+        lambda X, y: (_ragged(X, empty=0), y), r"X\[0\] has zero length"
+    ),
+    "zero_timesteps": Bad(lambda X, y: (X[:, :0], y), "time step|timestep"),
+    "list_mixed_n_features": Bad(
+        lambda X, y: (_mixed_n_features(X), y),
+        "features|inhomogeneous",
+    ),
+    "ragged_mixed_n_features": Bad(
+        lambda X, y: ([x[:, :1] if i else x for i, x in enumerate(_ragged(X))], y),
+        "same number of features",
+    ),
+    "one_sample": Bad(
+        lambda X, y: (X[:1], y[:1]), "at least 2 classes", methods=("fit",)
+    ),
+    "y_nan": Bad(
+        lambda X, y: (X, _set(y == "pos", 3, np.nan)), "y contains NaN", ("fit",)
+    ),
+    "one_class": Bad(_one_class, "at least 2 classes", methods=("fit",)),
+    "continuous_y": Bad(
+        lambda X, y: (X, X[:, 0, 0]), "Unknown label type", methods=("fit",)
+    ),
+    "unseen_label_partial_fit": Bad(
+        _unseen_label, "not seen in classes_", methods=("partial_fit",)
+    ),
+    "partial_fit_classes_miss_a_label": Bad(
+        lambda X, y: (X, y),
+        "not seen in classes_",
+        methods=("partial_fit",),
+        kwargs={"classes": ["pos"]},
+        starts=("unfitted",),
+    ),
+    "partial_fit_without_classes": Bad(
+        lambda X, y: (X, y),
+        "classes must be passed",
+        methods=("partial_fit",),
+        starts=("unfitted",),
+    ),
+}
+
+ADDER_BAD = {
+    "nan": Bad(lambda X, y: (_set(X, (0, 1), np.nan), y), "NaN"),
+    "y_nan": Bad(lambda X, y: (X, _set(y, 3, np.nan)), "y contains NaN", ("fit",)),
+    "python_int_2**70": Bad(_big_ints(2**70), "too large for int64"),
+    "python_int_-2**70": Bad(_big_ints(-(2**70)), "too large for int64"),
+    "list_with_2**70": Bad(
+        lambda X, y: ([[2**70, 1]] + X[1:].tolist(), y), "too large for int64"
+    ),
+    "uint64_above_int64": Bad(
+        lambda X, y: (_set(X, (0, 0), 2**63 + 5, np.uint64), y),
+        "too large for int64",
+    ),
+    "float_too_large": Bad(
+        lambda X, y: (_set(X, (0, 0), 1e300), y), "too large for int64"
+    ),
+    "y_too_large": Bad(
+        lambda X, y: (X, _set(y, 0, 2**70, object)),
+        "too large for int64",
+        methods=("fit",),
+    ),
+    "ragged_operands": Bad(
+        lambda X, y: ([[1, 2], [3]] * (len(y) // 2), y[: len(y) // 2 * 2]),
+        "inhomogeneous",
+    ),
+    "zero_operands": Bad(lambda X, y: (X[:, :0], y), "0 feature"),
+    "string_targets": Bad(
+        lambda X, y: (X, y.astype(str)), "numbers", ("fit",), TypeError
+    ),
+}
+
+
+def _trailing_nan(X):
+    """``X`` with the last steps of some sequences set to NaN (padding)."""
+    X = np.array(X, dtype=float)
+    for i in range(0, len(X), 2):
+        X[i, 1 + i % (X.shape[1] - 1) :] = np.nan
+    return X
+
+
+CLASSIFIER_VALID = {
+    "trailing_nan_padding": lambda X, y: (_trailing_nan(X), y),
+    "ragged_list": lambda X, y: (_ragged(X), y),
+    "ragged_univariate_list": lambda X, y: ([x[:, 0] for x in _ragged(X)], y),
+    "one_step_sequences": lambda X, y: (X[:, :1], y),
+    "univariate_2d": lambda X, y: (X[:, :, 0], y),
+    "float32": lambda X, y: (X.astype(np.float32), y),
+    "integers": lambda X, y: ((10 * X).astype(np.int64), y),
+    "tuple_of_lists": lambda X, y: (tuple(x.tolist() for x in X), y),
+}
+
+ADDER_VALID = {
+    "one_sample": lambda X, y: (X[:1], y[:1]),
+    "python_ints": lambda X, y: (X.tolist(), y.tolist()),
+    "negative": lambda X, y: (-X, -y),
+    "uint64": lambda X, y: (X.astype(np.uint64), y.astype(np.uint64)),
+    "int64_extremes": lambda X, y: (
+        np.array([[2**62, -(2**62)], [2**63 - 1, 0]] * 3),
+        np.array([0, 2**63 - 1] * 3),
+    ),
+    "fractions": lambda X, y: (X / 4, y / 4),
+    "float32": lambda X, y: (X.astype(np.float32), y),
+    "booleans": lambda X, y: (X > 10, (X > 10).sum(axis=1)),
+}
+
+
+CLASSIFIER_EXTREME = {
+    "1e6": lambda X, y: (X * 1e6, y),
+    "1e-6": lambda X, y: (X * 1e-6, y),
+}
+
+ADDER_EXTREME = {
+    "2**40": lambda X, y: (X * 2**40, y * 2**40),
+    "2**-20": lambda X, y: (X * 2.0**-20, y * 2.0**-20),
+}
+
+
+def _long_sequences():
+    rng = np.random.RandomState(0)
+    return rng.normal(size=(4, 10_000, 2)), np.array(["a", "b", "a", "b"])
+
+
+def _widest_operands():
+    rng = np.random.RandomState(0)
+    X = rng.randint(-(2**61), 2**61, size=(8, 2), dtype=np.int64)
+    return X, X.sum(axis=1)
+
+
+def _sequences(n_samples=60, n_timesteps=6, n_features=2, seed=0):
+    """Sequences whose class is the sign of the first feature at the first step."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_timesteps, n_features))
+    return X, np.where(X[:, 0, 0] > 0, "pos", "neg")
+
+
+def _additions(n_samples=200, seed=0):
+    return make_addition(n_samples, n_bits=6, random_state=seed)
+
+
+EstimatorCase = namedtuple(
+    "EstimatorCase",
+    [
+        "name",
+        "make_estimator",
+        "make_data",
+        "output_methods",
+        "proba_method",
+        "variable_length",
+        "bad_inputs",
+        "valid_inputs",
+        "extreme_inputs",
+        "longest_input",
+        "diverging",
+        "grid",
+    ],
+)
+"""Everything the shared tests know of one estimator.
+
+name : the class name.
+make_estimator : a fresh, fast, seeded instance.
+make_data : ``() -> (X, y)``, small data it can learn from.
+output_methods : every method that predicts from ``X`` alone.
+proba_method : the one that gives probabilities (in [0, 1]).
+variable_length : whether ``X`` may hold sequences of different lengths.
+bad_inputs : ``{name: Bad}``, inputs it must refuse (``COMMON_BAD`` and its own).
+valid_inputs : ``{name: make(X, y)}``, messy inputs that must work.
+extreme_inputs : ``{name: make(X, y)}``, magnitudes that must train without overflow.
+longest_input : ``() -> (X, y)``, the longest sequences it reads.
+diverging : ``(params, make(X, y))`` on which a huge learning rate diverges.
+grid : a small ``GridSearchCV`` grid over ``hidden_size`` and ``learning_rate``.
+"""
+
+CASES = {
+    case.name: case
+    for case in [
+        EstimatorCase(
+            name="LSTMSequenceClassifier",
+            make_estimator=lambda: LSTMSequenceClassifier(
+                hidden_size=8, learning_rate=0.02, max_iter=15, random_state=0
+            ),
+            make_data=_sequences,
+            output_methods=[
+                "predict",
+                "predict_proba",
+                "predict_log_proba",
+                "transform",
+            ],
+            proba_method="predict_proba",
+            variable_length=True,
+            bad_inputs={**COMMON_BAD, **CLASSIFIER_BAD},
+            valid_inputs=CLASSIFIER_VALID,
+            extreme_inputs=CLASSIFIER_EXTREME,
+            longest_input=_long_sequences,
+            diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
+            grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
+        ),
+        EstimatorCase(
+            name="RNNBinaryAdder",
+            make_estimator=lambda: RNNBinaryAdder(max_iter=5, random_state=0),
+            make_data=_additions,
+            output_methods=["predict", "predict_bit_proba", "hidden_states"],
+            proba_method="predict_bit_proba",
+            variable_length=False,
+            bad_inputs={**COMMON_BAD, **ADDER_BAD},
+            valid_inputs=ADDER_VALID,
+            extreme_inputs=ADDER_EXTREME,
+            longest_input=_widest_operands,
+            diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X, y)),
+            grid={"hidden_size": [4, 8], "learning_rate": [0.05, 0.2]},
+        ),
+    ]
+}
