@@ -64,6 +64,7 @@ class BaseRecurrentNetwork(
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),

@@ -48,6 +48,11 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
     learning_rate : float, default=0.1
         Step size of the optimizer.
 
+    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
+        'adaptive' divides the learning rate by 5 each time the loss has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, instead of
+        stopping, until it is below 1/100 of ``learning_rate``.
+
     alpha : float, default=0.0
         Strength of the L2 penalty on the weight matrices.
 
@@ -208,6 +213,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         n_layers=1,
         solver="sgd",
         learning_rate=0.1,
+        learning_rate_schedule="constant",
         alpha=0.0,
         batch_size=32,
         max_iter=100,
@@ -232,6 +238,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         self.n_layers = n_layers
         self.solver = solver
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter

@@ -44,11 +44,40 @@ class LSTMSequenceClassifier(
     n_layers : int, default=1
         Number of stacked LSTM layers.
 
+    bidirectional : bool, default=False
+        Whether each layer also reads every sequence backwards, from its last
+        real step to its first, and passes both directions' states on
+        (concatenated: ``2 * hidden_size`` features), as
+        ``torch.nn.LSTM(bidirectional=True)`` does.
+
+    readout : {'last', 'mean', 'max'}, default='last'
+        What the softmax layer reads of the top layer's states: the state
+        after each sequence's last real step (for the backward direction, the
+        state after it read the first step), or the mean or the maximum of
+        each unit over the sequence's real steps.
+
+    dropout : float, default=0.0
+        Fraction of the features of each layer's output (what the next layer
+        and the softmax layer read) set to zero in training, one mask per
+        sequence and minibatch, the same at every time step.
+
+    recurrent_dropout : float, default=0.0
+        Fraction of the recurrent weights set to zero in training, one mask
+        per minibatch, the same at every time step (DropConnect on the
+        hidden-to-hidden weights, as in AWD-LSTM).
+
     solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
         The optimizer.
 
     learning_rate : float, default=1e-3
         Step size of the optimizer.
+
+    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
+        'adaptive' divides the learning rate by 5 each time the loss (or the
+        validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, instead of stopping, until it is below
+        1/100 of ``learning_rate``; 'constant' stops at the first such
+        plateau.
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weight matrices (not the biases).
@@ -161,21 +190,27 @@ class LSTMSequenceClassifier(
         when early_stopping=True.
 
     input_weights_ : list of ndarray
-        Layer ``l`` maps its input to the four gates, shape
+        Input-to-gates weights of each layer and direction, shape
         ``(n_inputs_l, 4 * hidden_size)``, with ``n_inputs_0`` the number of
-        features per time step and ``hidden_size`` above. Gates are packed in
-        the order (i, f, g, o): input, forget, candidate, output, as in
-        PyTorch (whose ``weight_ih_l{l}`` is this matrix transposed).
+        features per time step and ``n_inputs_l`` the width of the layer
+        below (``hidden_size``, or ``2 * hidden_size`` when bidirectional).
+        Gates are packed in the order (i, f, g, o): input, forget, candidate,
+        output, as in PyTorch. The list holds layer 0, then (when
+        bidirectional) layer 0's backward direction, then layer 1...: entry
+        ``k`` is PyTorch's ``weight_ih_l{l}`` (or ``weight_ih_l{l}_reverse``)
+        transposed, in the same order as PyTorch's ``all_weights``.
 
     recurrent_weights_ : list of ndarray
-        Hidden-to-gates weights of each layer, shape
-        ``(hidden_size, 4 * hidden_size)``, same gate order.
+        Hidden-to-gates weights of each layer and direction, shape
+        ``(hidden_size, 4 * hidden_size)``, same order; PyTorch's
+        ``weight_hh_l{l}[_reverse]`` transposed.
 
     biases_ : list of ndarray
-        Gate biases of each layer, shape ``(4 * hidden_size,)``. PyTorch splits
-        this into ``bias_ih`` and ``bias_hh``, whose sum it is.
+        Gate biases of each layer and direction, shape
+        ``(4 * hidden_size,)``. PyTorch splits this into ``bias_ih`` and
+        ``bias_hh``, whose sum it is.
 
-    output_weights_ : ndarray of shape (hidden_size, n_classes)
+    output_weights_ : ndarray of shape (n_directions * hidden_size, n_classes)
         Weights of the softmax layer.
 
     output_bias_ : ndarray of shape (n_classes,)
@@ -196,9 +231,13 @@ class LSTMSequenceClassifier(
         c[t] = f * c[t-1] + i * g
         h[t] = o * tanh(c[t])
 
-    and the output is ``softmax(h[T] @ W_out + b_out)`` on the top layer's
-    last state. Padded time steps (trailing NaN, or the end of a shorter
-    sequence in a list) leave ``h`` and ``c`` unchanged.
+    and the output is ``softmax(z @ W_out + b_out)``, where ``z`` is the
+    ``readout`` of the top layer's states: ``h[T]`` (the state after the last
+    real step), or the mean or maximum of ``h[t]`` over the real steps. A
+    bidirectional layer runs a second set of weights over the reversed
+    sequence and concatenates the two states at each step. Padded time steps
+    (trailing NaN, or the end of a shorter sequence in a list) leave ``h``
+    and ``c`` unchanged and are never read backwards.
 
     Input weights start Glorot-uniform, recurrent weights orthogonal, the
     forget-gate bias at 1 and the other biases at 0.
@@ -248,6 +287,7 @@ class LSTMSequenceClassifier(
         recurrent_dropout=0.0,
         solver="adam",
         learning_rate=1e-3,
+        learning_rate_schedule="constant",
         alpha=1e-4,
         batch_size="auto",
         max_iter=200,
@@ -276,6 +316,7 @@ class LSTMSequenceClassifier(
         self.recurrent_dropout = recurrent_dropout
         self.solver = solver
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter

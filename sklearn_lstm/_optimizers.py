@@ -19,10 +19,16 @@ class BaseOptimizer:
     ----------
     learning_rate : float, default=0.1
         The step size.
+    adaptive : bool, default=False
+        Whether running out of patience divides the learning rate by 5 instead
+        of stopping, until it is below ``1 / 100`` of its initial value
+        (MLP's ``learning_rate='adaptive'``, for every solver).
     """
 
-    def __init__(self, learning_rate=0.1):
+    def __init__(self, learning_rate=0.1, adaptive=False):
         self.learning_rate = float(learning_rate)
+        self.adaptive = adaptive
+        self.min_learning_rate = self.learning_rate / 100
 
     def update_params(self, params, grads):
         """Update ``params`` in place with ``grads``, given in the same order."""
@@ -33,7 +39,13 @@ class BaseOptimizer:
         """Hook called at the end of each epoch; ``time_step`` counts samples."""
 
     def trigger_stopping(self, msg, verbose):
-        """Decide whether to stop training once patience has run out."""
+        """Decide whether to stop training once patience has run out: with
+        ``adaptive``, lower the learning rate and go on while it may go lower."""
+        if self.adaptive and self.learning_rate / 5 >= self.min_learning_rate:
+            self.learning_rate /= 5
+            if verbose:
+                print(msg + f" Setting learning rate to {self.learning_rate:g}.")
+            return False
         if verbose:
             print(msg + " Stopping.")
         return True
@@ -51,8 +63,10 @@ class SGDOptimizer(BaseOptimizer):
     nesterov : bool, default=True
     """
 
-    def __init__(self, params, learning_rate=0.1, momentum=0.9, nesterov=True):
-        super().__init__(learning_rate)
+    def __init__(
+        self, params, learning_rate=0.1, momentum=0.9, nesterov=True, adaptive=False
+    ):
+        super().__init__(learning_rate, adaptive)
         self.momentum = float(momentum)
         self.nesterov = nesterov
         self.velocities = [np.zeros_like(param) for param in params]
@@ -86,9 +100,15 @@ class AdamOptimizer(BaseOptimizer):
     """
 
     def __init__(
-        self, params, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-8
+        self,
+        params,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        adaptive=False,
     ):
-        super().__init__(learning_rate)
+        super().__init__(learning_rate, adaptive)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -127,8 +147,10 @@ class RMSpropOptimizer(BaseOptimizer):
     epsilon : float, default=1e-8
     """
 
-    def __init__(self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8):
-        super().__init__(learning_rate)
+    def __init__(
+        self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8, adaptive=False
+    ):
+        super().__init__(learning_rate, adaptive)
         self.rho = float(rho)
         self.epsilon = float(epsilon)
         self.caches = [np.zeros_like(param) for param in params]

@@ -116,15 +116,27 @@ class StochasticTrainingMixin:
 
     def _make_optimizer(self, params):
         """The optimizer named by ``solver``, over ``params``."""
+        adaptive = self.learning_rate_schedule == "adaptive"
         if self.solver == "sgd":
             return SGDOptimizer(
-                params, self.learning_rate, self.momentum, self.nesterovs_momentum
+                params,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                adaptive=adaptive,
             )
         if self.solver == "adam":
             return AdamOptimizer(
-                params, self.learning_rate, self.beta_1, self.beta_2, self.epsilon
+                params,
+                self.learning_rate,
+                self.beta_1,
+                self.beta_2,
+                self.epsilon,
+                adaptive=adaptive,
             )
-        return RMSpropOptimizer(params, self.learning_rate, self.rho, self.epsilon)
+        return RMSpropOptimizer(
+            params, self.learning_rate, self.rho, self.epsilon, adaptive=adaptive
+        )
 
     def _start_patience(self, early_stopping):
         """Reset the stopping rule: each ``fit`` (and a first ``partial_fit``)

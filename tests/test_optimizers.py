@@ -254,6 +254,24 @@ def test_trigger_stopping(name, capsys):
     assert "Patience ran out. Stopping." in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_adaptive_schedule_lowers_the_learning_rate_before_stopping(name, capsys):
+    """Patience running out divides the learning rate by 5 while it stays at
+    or above 1/100 of its initial value (twice), then stops."""
+    optimizer = _make(name, _arrays(np.random.RandomState(0), np.float64))
+    optimizer.adaptive = True
+    initial = optimizer.learning_rate
+    assert optimizer.trigger_stopping("Plateau.", verbose=True) is False
+    assert optimizer.learning_rate == initial / 5
+    assert f"Plateau. Setting learning rate to {initial / 5:g}." in (
+        capsys.readouterr().out
+    )
+    assert optimizer.trigger_stopping("Plateau.", verbose=False) is False
+    assert optimizer.learning_rate == initial / 25
+    assert optimizer.trigger_stopping("Plateau.", verbose=False) is True
+    assert optimizer.learning_rate == initial / 25
+
+
 # ---------------------------------------------------------------------------
 # clip_grad_norm
 # ---------------------------------------------------------------------------

@@ -1,0 +1,255 @@
+"""The shared network: weight spec, readouts, bidirectional layers, dropout.
+
+Gradients of every weight and of the input are checked against centred
+differences for every combination of readout, direction, padding and dropout;
+the behaviour tests check what the gradients cannot: that padding never
+reaches the reversed direction, that the readouts read what they say, and that
+dropout happens in training only.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+from sklearn_lstm._cells import CELLS
+from sklearn_lstm._network import HEADS, Network
+
+N, T, D, H, K = 5, 4, 3, 3, 3
+LENGTHS = np.array([4, 1, 3, 2, 4])
+GRAD_TOL = 1e-7
+
+
+def _directional_derivative(f, x, direction, h=1e-3):
+    """Derivative of the scalar ``f()`` along ``direction`` at ``x`` (perturbed
+    in place, then restored): Richardson extrapolation of two centred
+    differences, exact to fourth order."""
+    before = x.copy()
+
+    def centred(step):
+        x[...] = before + step * direction
+        pos = f()
+        x[...] = before - step * direction
+        neg = f()
+        return (pos - neg) / (2 * step)
+
+    value = (4 * centred(h / 2) - centred(h)) / 3
+    x[...] = before
+    return value
+
+
+def _check_gradient(grad, f, x, seed):
+    """``grad`` of the scalar ``f()`` w.r.t. ``x``, projected on a random
+    direction and on its own sign pattern, matches finite differences."""
+    rng = np.random.RandomState(seed)
+    for direction in (rng.normal(size=x.shape), np.sign(grad)):
+        expected = _directional_derivative(f, x, direction)
+        got = float(np.vdot(grad, direction))
+        assert abs(got - expected) <= GRAD_TOL * max(1.0, abs(expected)), (
+            got,
+            expected,
+        )
+
+
+def _network(readout="last", bidirectional=False, cell="lstm", head="softmax", **kw):
+    sizes = {"n_inputs": D, "hidden_size": H, "n_layers": 2, "n_outputs": K}
+    sizes.update(kw)
+    return Network(
+        cell, head=head, readout=readout, bidirectional=bidirectional, **sizes
+    )
+
+
+def _problem(net, masked, seed=0):
+    """Perturbed initial weights, inputs (zero at padded steps), mask, targets."""
+    rng = np.random.RandomState(seed)
+    params = net.initialize(np.random.RandomState(seed + 1), np.float64)
+    params = [p + 0.1 * rng.normal(size=p.shape) for p in params]
+    X = rng.normal(size=(N, T, net.n_inputs))
+    mask = None
+    if masked:
+        mask = np.arange(T) < LENGTHS[:, None]
+        X[~mask] = 0
+    shape = (N,) if net.readout else (N, T)
+    if net.head == "softmax":
+        targets = np.eye(net.n_outputs)[rng.randint(0, net.n_outputs, shape)]
+    else:
+        targets = rng.uniform(size=shape + (net.n_outputs,))
+    return params, X, mask, targets, rng.uniform(0.5, 2.0, N)
+
+
+# Every readout in both directions with padding; unpadded and dropout cases on
+# top (each case differences every weight: keep the list short).
+OPTIONS = [
+    *itertools.product(["last", "mean", "max", None], [False, True], [True], [0.0]),
+    ("last", False, False, 0.0),
+    ("mean", True, False, 0.0),
+    ("max", True, True, 0.3),
+    (None, True, True, 0.3),
+]
+
+
+@pytest.mark.parametrize(
+    "readout, bidirectional, masked, dropout",
+    OPTIONS,
+    ids=[f"{r}-bi{int(b)}-mask{int(m)}-drop{d}" for r, b, m, d in OPTIONS],
+)
+def test_gradients_match_finite_differences(readout, bidirectional, masked, dropout):
+    net = _network(readout, bidirectional, n_layers=1 + bidirectional)
+    params, X, mask, targets, sample_weight = _problem(net, masked)
+
+    def run():  # the same dropout masks at every call
+        rng = np.random.RandomState(3) if dropout else None
+        kwargs = {"dropout": dropout, "recurrent_dropout": dropout}
+        return kwargs | {"random_state": rng}
+
+    def loss():
+        return net.loss_grad(
+            params, X, mask, targets, sample_weight, alpha=0.1, **run()
+        )
+
+    _, grads = loss()
+    for k, (param, grad) in enumerate(zip(params, grads)):
+        assert np.abs(grad).max() > 0, f"weight {k} does not reach the loss"
+        _check_gradient(grad, lambda: loss()[0], param, seed=k)
+
+    logits, cache = net.forward(params, X, mask, **run())
+    dlogits = np.random.RandomState(1).normal(size=logits.shape)
+    _, dX = net.backward(dlogits, cache, params)
+
+    def projected_output():
+        return float(np.vdot(net.forward(params, X, mask, **run())[0], dlogits))
+
+    if masked:
+        assert (dX[~mask] == 0).all()  # padded steps get no gradient
+    _check_gradient(dX, projected_output, X, seed=99)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("head", list(HEADS))
+def test_every_cell_and_head(cell, head):
+    net = _network("max", True, cell=cell, head=head, n_layers=1)
+    params, X, mask, targets, sample_weight = _problem(net, masked=True)
+
+    def loss():
+        return net.loss_grad(params, X, mask, targets, sample_weight)
+
+    _, grads = loss()
+    for k, (param, grad) in enumerate(zip(params, grads)):
+        _check_gradient(grad, lambda: loss()[0], param, seed=k)
+
+
+def _unpadded(net, params, X, lengths):
+    """Each sequence run alone, at its own length."""
+    return np.concatenate(
+        [
+            net.features(params, np.repeat(X[i : i + 1, :n], 2, axis=0))[0][:1]
+            for i, n in enumerate(lengths)
+        ]
+    )
+
+
+@pytest.mark.parametrize("readout", ["last", "mean", "max"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_never_reaches_a_sequence(readout, bidirectional):
+    """A padded batch reads each sequence as it reads it alone: padding never
+    enters the reversed direction, the mean or the max."""
+    net = _network(readout, bidirectional)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    X[~mask] = 1e3  # would show if read
+    z, _ = net.features(params, X, mask)
+    assert_allclose(z, _unpadded(net, params, X, LENGTHS), rtol=1e-12, atol=1e-14)
+
+
+def test_bidirectional_last_reads_both_ends():
+    """'last' reads the forward state after the last real step and the
+    backward state after it read the first step (PyTorch's ``h_n``)."""
+    net = _network("last", True, n_layers=1)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    z, _ = net.features(params, X, mask)
+    h, _ = _network(None, True, n_layers=1).features(params, X, mask)
+    last = LENGTHS - 1
+    assert_array_equal(z[:, :H], h[np.arange(N), last, :H])
+    assert_array_equal(z[:, H:], h[:, 0, H:])
+    # The backward direction is a forward cell over the reversed sequences.
+    forward = CELLS["lstm"].forward
+    for i, n in enumerate(LENGTHS):
+        x = X[i : i + 1, :n][:, ::-1]
+        zeros = np.zeros((1, H))
+        hs, _, _ = forward(x, zeros, zeros, *params[3:6])
+        assert_allclose(h[i, :n, H:], hs[0, ::-1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("readout", ["mean", "max"])
+def test_mean_and_max_readouts(readout):
+    net = _network(readout, True)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    z, _ = net.features(params, X, mask)
+    h, _ = _network(None, True).features(params, X, mask)
+    reduce = np.mean if readout == "mean" else np.max
+    expected = [reduce(h[i, :n], axis=0) for i, n in enumerate(LENGTHS)]
+    assert_allclose(z, expected, rtol=1e-12)
+
+
+def test_dropout_only_in_training():
+    net = _network("last", True)
+    params, X, mask, targets, sample_weight = _problem(net, masked=True)
+    plain = net.forward(params, X, mask)[0]
+    # Without a random state (prediction), the rates change nothing.
+    assert_array_equal(net.forward(params, X, mask, dropout=0.5)[0], plain)
+    # With one, they do, and the same seed gives the same masks.
+    rng = np.random.RandomState
+    a = net.forward(params, X, mask, dropout=0.5, random_state=rng(0))[0]
+    b = net.forward(params, X, mask, dropout=0.5, random_state=rng(0))[0]
+    assert_array_equal(a, b)
+    assert not np.allclose(a, plain)
+    c = net.forward(params, X, mask, recurrent_dropout=0.5, random_state=rng(0))[0]
+    assert not np.allclose(c, plain)
+    # Zero rates draw nothing: a random state then changes nothing either.
+    assert_array_equal(net.forward(params, X, mask, random_state=rng(0))[0], plain)
+
+
+def test_dropout_mask_is_the_same_at_every_step():
+    net = _network(None, False, n_layers=1)
+    params, X, _, _, _ = _problem(net, masked=False)
+    _, cache = net.forward(
+        params, X, dropout=0.5, random_state=np.random.RandomState(0)
+    )
+    keep = cache["keeps"][0]
+    assert keep.shape == (N, 1, H)  # one mask per sequence, broadcast over time
+    assert set(np.unique(keep)) <= {0.0, 2.0}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_spec_initialize_get_set(dtype):
+    net = _network("last", True)
+
+    class Holder:
+        pass
+
+    params = net.initialize(np.random.RandomState(0), dtype)
+    spec = net.spec()
+    assert [p.shape for p in params] == [w.shape for w in spec]
+    assert all(p.dtype == dtype for p in params)
+    holder = Holder()
+    net.set(holder, params)
+    assert len(holder.input_weights_) == 2 * 2  # layers times directions
+    assert holder.input_weights_[2].shape == (2 * H, 4 * H)  # reads both directions
+    assert all(p is q for p, q in zip(net.get(holder), params))
+    assert [spec[k].role for k in net.penalized()] == (
+        ["input", "recurrent"] * 4 + ["output"]
+    )
+    # The forget gates' biases start at 1, the others at 0.
+    for b in holder.biases_:
+        assert_array_equal(b, np.repeat([0, 1, 0, 0], H))
+
+
+def test_state_is_carried_across_calls():
+    """Running a sequence in two halves, the second from the first's final
+    state, gives the states of one run: what a language model does."""
+    net = _network(None, False)
+    params, X, _, _, _ = _problem(net, masked=False)
+    whole, _ = net.features(params, X)
+    first, cache = net.features(params, X[:, :2])
+    second, _ = net.features(params, X[:, 2:], state=cache["last"])
+    assert_allclose(np.concatenate([first, second], axis=1), whole, rtol=1e-12)
