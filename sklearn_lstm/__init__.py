@@ -4,12 +4,14 @@ from . import datasets
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
 from ._persistence import InconsistentVersionWarning
+from ._preprocessing import SequenceStandardScaler
 from ._version import __version__
 
 __all__ = [
     "InconsistentVersionWarning",
     "LSTMSequenceClassifier",
     "RNNBinaryAdder",
+    "SequenceStandardScaler",
     "datasets",
     "__version__",
 ]

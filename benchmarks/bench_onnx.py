@@ -1,0 +1,99 @@
+"""Inference speed: onnxruntime on the exported graph vs ``predict_proba``.
+
+Trains nothing: the weights are random (the speed does not depend on them).
+For each shape, prints the best of ``--repeat`` timings of
+``clf.predict_proba(X)`` (NumPy, float64) and of the onnxruntime session on
+the same sequences (float32, inputs built beforehand by ``onnx_inputs``), the
+ratio, and the largest absolute difference of the probabilities.
+
+Needs the ``onnx`` extra: ``pip install -e ".[onnx]"``.
+
+    python benchmarks/bench_onnx.py             # a few shapes
+    python benchmarks/bench_onnx.py --threads 2 # onnxruntime on 2 threads
+"""
+
+import argparse
+import os
+import time
+import warnings
+
+import numpy as np
+import onnxruntime as ort
+
+from sklearn_lstm import LSTMSequenceClassifier
+from sklearn_lstm.onnx import onnx_inputs, to_onnx
+
+# (n_samples, n_timesteps, n_features, hidden_size, n_layers)
+SHAPES = [
+    (1, 20, 8, 32, 1),
+    (100, 20, 8, 32, 1),
+    (1000, 20, 8, 32, 1),
+    (1000, 20, 8, 32, 2),
+    (1000, 50, 8, 128, 1),
+]
+
+
+def random_classifier(n_features, hidden_size, n_layers, n_classes=5, seed=0):
+    """A 'fitted' classifier with random weights, from a one-epoch fit."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(2 * n_classes, 3, n_features))
+    y = np.arange(2 * n_classes) % n_classes
+    clf = LSTMSequenceClassifier(
+        hidden_size, n_layers=n_layers, max_iter=1, random_state=seed
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return clf.fit(X, y)
+
+
+def best_time(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--threads", type=int, default=1, help="onnxruntime intra-op threads"
+    )
+    args = parser.parse_args()
+    print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
+    print(f"onnxruntime {ort.__version__}, {args.threads} thread(s)")
+    header = (
+        f"{'N':>5} {'T':>4} {'D':>3} {'H':>4} {'L':>2} | {'predict_proba':>13} "
+        f"{'onnxruntime':>11} {'speed-up':>8} | {'max |dp|':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = args.threads
+    for N, T, D, H, L in SHAPES:
+        clf = random_classifier(D, H, L)
+        rng = np.random.RandomState(1)
+        # sequences of lengths T/2..T, as a list: the ragged case
+        X = [rng.normal(size=(rng.randint(T // 2, T + 1), D)) for _ in range(N)]
+        session = ort.InferenceSession(
+            to_onnx(clf).SerializeToString(),
+            options,
+            providers=["CPUExecutionProvider"],
+        )
+        inputs = onnx_inputs(X)
+        proba = clf.predict_proba(X)
+        proba_ort = session.run(None, inputs)[1]
+        t_np = best_time(lambda: clf.predict_proba(X), args.repeat)
+        t_ort = best_time(lambda: session.run(None, inputs), args.repeat)
+        error = np.abs(proba - proba_ort).max()
+        print(
+            f"{N:>5} {T:>4} {D:>3} {H:>4} {L:>2} | {t_np * 1e3:>10.2f} ms "
+            f"{t_ort * 1e3:>8.2f} ms {t_np / t_ort:>7.1f}x | {error:.1e}"
+        )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""Preprocessing of sequences: standardization over all real time steps."""
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils.validation import check_is_fitted
+
+from ._validation import _is_ragged, check_sequences
+
+
+class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Standardize each feature of sequences over all their real time steps.
+
+    The mean and the standard deviation of each feature are computed over
+    every real time step of every sequence (padding excluded), and each step
+    is then scaled as ``z = (x - mean_) / scale_``, as
+    :class:`~sklearn.preprocessing.StandardScaler` does for rows. Unlike
+    :class:`~sklearn.preprocessing.StandardScaler`, it takes the input forms
+    of the estimators of this package, so that
+    ``make_pipeline(SequenceStandardScaler(), LSTMSequenceClassifier())`` works:
+    3-D arrays, 2-D arrays of univariate sequences, arrays padded with trailing
+    NaN time steps and lists of sequences of different lengths.
+
+    The output has the form of the input: an array stays an array of the same
+    shape with its NaN padding kept; a list of arrays, or of sequences of
+    different lengths, stays a list of arrays of the lengths and shapes of its
+    sequences. (A nested list of numbers of one shape is read as an array, as
+    in scikit-learn, and gives an array.)
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Whether to center each feature before scaling.
+
+    with_std : bool, default=True
+        Whether to scale each feature to unit variance.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,) or None
+        Mean of each feature over all real time steps; None when
+        ``with_mean=False``.
+
+    var_ : ndarray of shape (n_features,) or None
+        Variance of each feature over all real time steps; None when
+        ``with_std=False``.
+
+    scale_ : ndarray of shape (n_features,) or None
+        Scaling factor of each feature, ``np.sqrt(var_)``, or 1 where the
+        variance is zero (the feature is constant); None when
+        ``with_std=False``.
+
+    n_steps_seen_ : int
+        Number of real time steps seen by :meth:`fit` and :meth:`partial_fit`.
+        The statistics of :meth:`partial_fit` are those of all steps seen.
+
+    n_features_in_ : int
+        Number of time steps of ``X`` in its array form, as
+        :func:`~sklearn.utils.validation.validate_data` records it (the number
+        of columns of 2-D ``X``), as for the estimators of this package. 2-D
+        input to ``transform`` must have this many columns; 3-D and list input
+        may have any number of time steps. The number of features per time
+        step is ``len(mean_)`` or ``len(scale_)``.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names of a DataFrame ``X``; only set when they are all strings.
+
+    See Also
+    --------
+    sklearn.preprocessing.StandardScaler : The same on 2-D data, row by row.
+    LSTMSequenceClassifier : A classifier that reads the same input forms.
+
+    Notes
+    -----
+    The variance is the biased one (``ddof=0``), as in
+    :class:`~sklearn.preprocessing.StandardScaler`. :meth:`partial_fit`
+    combines the mean and variance of each batch with those seen before by
+    the pairwise update of Chan, Golub and LeVeque (1979), in float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstm import SequenceStandardScaler
+    >>> X = [np.array([[0.0, 10.0], [2.0, 10.0]]), np.array([[4.0, 30.0]])]
+    >>> scaler = SequenceStandardScaler().fit(X)
+    >>> scaler.mean_, scaler.scale_
+    (array([ 2.        , 16.66666667]), array([1.63299316, 9.42809042]))
+    >>> [x.round(2) for x in scaler.transform(X)]
+    [array([[-1.22, -0.71],
+           [ 0.  , -0.71]]), array([[1.22, 1.41]])]
+    >>> X_padded = np.array([[[0.0], [2.0]], [[4.0], [np.nan]]])
+    >>> scaler.fit_transform(X_padded).round(2)
+    array([[[-1.22],
+            [ 0.  ]],
+    <BLANKLINE>
+           [[ 1.22],
+            [  nan]]])
+    """
+
+    _parameter_constraints: dict = {
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+    }
+
+    def __init__(self, *, with_mean=True, with_std=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Compute the mean and standard deviation of each feature.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences. 2-D input holds univariate sequences. Sequences of
+            different lengths are given as a list of arrays of shape
+            ``(n_timesteps_i, n_features)`` or ``(n_timesteps_i,)``, or padded
+            with trailing NaN time steps.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted scaler.
+        """
+        for name in ("mean_", "var_", "scale_", "n_steps_seen_"):
+            if hasattr(self, name):
+                delattr(self, name)
+        return self._partial_fit(X)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the mean and standard deviation with a batch of sequences.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences, as in :meth:`fit`.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The updated scaler.
+        """
+        return self._partial_fit(X)
+
+    def _partial_fit(self, X):
+        """Add the real steps of ``X`` to the statistics (fit when first)."""
+        first_call = not hasattr(self, "n_steps_seen_")
+        X, mask = check_sequences(self, X, reset=first_call)
+        if not first_call:
+            self._check_n_features(X)
+        steps = _real_steps(X, mask).astype(np.float64)
+        n_new = steps.shape[0]
+        mean_new = steps.mean(axis=0)
+        # sum of squared deviations from the batch mean
+        m2_new = ((steps - mean_new) ** 2).sum(axis=0)
+        if first_call:
+            n, mean, m2 = n_new, mean_new, m2_new
+        else:
+            n_old = self.n_steps_seen_
+            n = n_old + n_new
+            mean_old = self._mean
+            delta = mean_new - mean_old
+            mean = mean_old + delta * (n_new / n)
+            m2 = self._m2 + m2_new + delta**2 * (n_old * n_new / n)
+        self._mean, self._m2 = mean, m2
+        self.n_steps_seen_ = n
+        var = m2 / n
+        self.mean_ = mean if self.with_mean else None
+        if self.with_std:
+            self.var_ = var
+            # A constant feature is left unscaled. Rounding leaves it a tiny
+            # variance instead of zero: the bound is StandardScaler's.
+            eps = np.finfo(np.float64).eps
+            constant = var <= n * eps * var + (n * mean * eps) ** 2
+            self.scale_ = np.where(constant, 1.0, np.sqrt(var))
+        else:
+            self.var_ = self.scale_ = None
+        return self
+
+    def transform(self, X):
+        """Standardize each time step: ``(x - mean_) / scale_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences, as in :meth:`fit`.
+
+        Returns
+        -------
+        X_tr : ndarray of the shape of ``X``, or list of ndarray
+            Standardized sequences in the form of ``X``: padded steps stay
+            NaN; a list of sequences gives a list of arrays of the sequences'
+            own shapes.
+        """
+        return self._apply(X, inverse=False)
+
+    def inverse_transform(self, X):
+        """Undo the standardization: ``x * scale_ + mean_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Standardized sequences, as :meth:`transform` returns them.
+
+        Returns
+        -------
+        X_original : ndarray of the shape of ``X``, or list of ndarray
+            Sequences in the original units, in the form of ``X``.
+        """
+        return self._apply(X, inverse=True)
+
+    def _apply(self, X, *, inverse):
+        """Scale (or unscale) the real steps; give the result the form of ``X``."""
+        check_is_fitted(self)
+        shapes = _sequence_shapes(X)
+        Xv, mask = check_sequences(self, X, reset=False)
+        self._check_n_features(Xv)
+        mean = 0.0 if self.mean_ is None else self.mean_
+        scale = 1.0 if self.scale_ is None else self.scale_
+        out = Xv * scale + mean if inverse else (Xv - mean) / scale
+        out = out.astype(Xv.dtype, copy=False)
+        if mask is not None:
+            out[~mask] = np.nan
+        if shapes is not None:  # a list in, a list out
+            return [out[i, : s[0]].reshape(s) for i, s in enumerate(shapes)]
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        return out[:, :, 0] if ndim == 2 else out  # 2-D: univariate sequences
+
+    def _check_n_features(self, X):
+        """Raise if ``X`` has not the number of features per step seen in fit."""
+        n_features = len(self._mean)
+        if X.shape[2] != n_features:
+            raise ValueError(
+                f"X has {X.shape[2]} features per time step, but "
+                f"{type(self).__name__} was fitted with {n_features}."
+            )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _real_steps(X, mask):
+    """The real time steps of all sequences, as rows of a 2-D array."""
+    return X.reshape(-1, X.shape[2]) if mask is None else X[mask]
+
+
+def _sequence_shapes(X):
+    """Shape of each sequence of a list of sequences, or None for an array-like.
+
+    A list or tuple of arrays, or of sequences of different lengths, is a list
+    of sequences; a nested list of numbers of one shape is an array-like, as
+    in scikit-learn.
+    """
+    if not isinstance(X, list | tuple) or len(X) == 0:
+        return None
+    if not (_is_ragged(X) or any(isinstance(x, np.ndarray) for x in X)):
+        return None
+    shapes = [np.shape(x) for x in X]
+    if any(len(shape) not in (1, 2) for shape in shapes):
+        return None  # not a list of sequences: check_sequences says what it is
+    return shapes

@@ -1,0 +1,371 @@
+"""Export fitted estimators to ONNX, with ONNX's native ``LSTM`` operator.
+
+Needs the optional extra ``onnx`` (``pip install "sklearn-lstm[onnx]"``:
+skl2onnx, onnx and onnxruntime); they are imported only when a function of
+this module runs, never by ``import sklearn_lstm``.
+
+:func:`to_onnx` converts a fitted :class:`~sklearn_lstm.LSTMSequenceClassifier`
+into a graph with two inputs and two outputs:
+
+- ``X``: float32 of shape ``(N, T, D)``, sequences zero-padded to ``T`` steps;
+- ``sequence_lens``: int32 of shape ``(N,)``, the number of real steps of each
+  sequence;
+- ``label``: the predicted class (int64, or string for string classes);
+- ``probabilities``: float32 of shape ``(N, n_classes)``, as ``predict_proba``.
+
+:func:`onnx_inputs` builds ``X`` and ``sequence_lens`` from any input form the
+estimators take (3-D arrays, 2-D univariate arrays, NaN padding, lists of
+sequences of different lengths). The graph is in float32 because
+onnxruntime's CPU ``LSTM`` kernel has no float64 version.
+
+Importing this module does not register anything; :func:`register_converters`
+(which :func:`to_onnx` calls) makes ``skl2onnx.to_onnx`` and
+``skl2onnx.convert_sklearn`` know the estimators of this package too.
+"""
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from ._classifier import LSTMSequenceClassifier
+from ._validation import check_sequences
+
+__all__ = ["onnx_inputs", "register_converters", "to_onnx"]
+
+# Gate blocks of ONNX's LSTM, (i, o, f, c), as indices of ours, (i, f, g, o).
+_ONNX_GATES = [0, 3, 1, 2]
+
+_INSTALL_HINT = (
+    'ONNX export needs skl2onnx, onnx and onnxruntime: pip install "sklearn-lstm[onnx]"'
+)
+
+
+def _require(module):
+    """Import an optional dependency, saying how to install it if missing."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ImportError(f"{_INSTALL_HINT} ({exc})") from exc
+
+
+class _AnyLength(BaseEstimator):
+    """Throwaway estimator for :func:`check_sequences`, which records on it."""
+
+
+def onnx_inputs(X, dtype=np.float32):
+    """The inputs of an exported graph for sequences ``X``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_timesteps, n_features) or \
+            (n_samples, n_timesteps), or list of array-like
+        Sequences in any form the estimators take: 2-D input holds univariate
+        sequences; sequences of different lengths are a list of arrays of
+        shape ``(n_timesteps_i, n_features)`` or ``(n_timesteps_i,)``, or an
+        array padded with trailing NaN time steps.
+
+    dtype : dtype, default=np.float32
+        Type of the returned ``X``: the exported graph takes float32.
+
+    Returns
+    -------
+    inputs : dict
+        ``{"X": X_padded, "sequence_lens": lengths}``, ready for
+        ``onnxruntime.InferenceSession.run(None, inputs)``. ``X_padded`` has
+        shape ``(n_samples, max_length, n_features)`` with zeros after the end
+        of each sequence; ``lengths`` is int32 of shape ``(n_samples,)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstm.onnx import onnx_inputs
+    >>> inputs = onnx_inputs([np.array([1.0, 2.0, 3.0]), np.array([4.0])])
+    >>> inputs["X"][:, :, 0]
+    array([[1., 2., 3.],
+           [4., 0., 0.]], dtype=float32)
+    >>> inputs["sequence_lens"]
+    array([3, 1], dtype=int32)
+    """
+    X, mask = check_sequences(_AnyLength(), X, reset=True)
+    if mask is None:
+        lengths = np.full(X.shape[0], X.shape[1])
+    else:
+        lengths = mask.sum(axis=1)
+    return {
+        "X": np.ascontiguousarray(X, dtype=dtype),
+        "sequence_lens": lengths.astype(np.int32),
+    }
+
+
+def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
+    """Convert a fitted estimator into an ONNX model.
+
+    Parameters
+    ----------
+    estimator : LSTMSequenceClassifier
+        A fitted classifier (readout at the last step, unidirectional, any
+        number of layers).
+
+    sequence_lens : bool, default=True
+        Whether the graph has the int32 input ``sequence_lens`` of shape
+        ``(N,)`` (sequences of different lengths, zero-padded in ``X``). When
+        False, the graph's only input is ``X`` and every sequence has ``T``
+        steps.
+
+    zipmap : bool or 'columns', default=False
+        skl2onnx's option for classifiers: False gives ``probabilities`` as a
+        float32 tensor; True as a list of dicts (a ``ZipMap``), 'columns' as
+        one output per class.
+
+    target_opset : int or dict, default=None
+        ONNX opset; None uses skl2onnx's default.
+
+    Returns
+    -------
+    model : onnx.ModelProto
+        Inputs ``X`` (float32, ``(N, T, D)``) and ``sequence_lens`` (int32,
+        ``(N,)``); outputs ``label`` and ``probabilities``.
+
+    See Also
+    --------
+    onnx_inputs : Builds the inputs from any form of sequences.
+
+    Notes
+    -----
+    Each layer becomes one ONNX ``LSTM`` node. Its weights are the fitted
+    ones in float32, with the gate blocks reordered from (i, f, g, o) to
+    ONNX's (i, o, f, c) and transposed: ``W = Wx.T``, ``R = Wh.T``, and the
+    bias in ``Wb`` with ``Rb = 0``. ``X`` is transposed to time-major, as
+    onnxruntime supports only ``layout=0``. The top layer's last state
+    ``Y_h`` (the state after each sequence's last real step) goes through
+    ``Gemm`` and ``Softmax``; ``ArgMax`` and a ``Gather`` in ``classes_`` give
+    the label.
+
+    Examples
+    --------
+    >>> import onnxruntime as ort  # doctest: +SKIP
+    >>> from sklearn_lstm.onnx import onnx_inputs, to_onnx
+    >>> model = to_onnx(clf)  # doctest: +SKIP
+    >>> session = ort.InferenceSession(model.SerializeToString())  # doctest: +SKIP
+    >>> label, proba = session.run(None, onnx_inputs(X))  # doctest: +SKIP
+    """
+    skl2onnx = _require("skl2onnx")
+    data_types = _require("skl2onnx.common.data_types")
+    check_is_fitted(estimator)
+    register_converters()
+    _check_supported(estimator)
+    n_features = estimator.input_weights_[0].shape[0]
+    initial_types = [("X", data_types.FloatTensorType([None, None, n_features]))]
+    if sequence_lens:
+        initial_types.append(("sequence_lens", data_types.Int32TensorType([None])))
+    return skl2onnx.convert_sklearn(
+        estimator,
+        initial_types=initial_types,
+        target_opset=target_opset,
+        options={id(estimator): {"zipmap": zipmap}},
+    )
+
+
+def register_converters():
+    """Register the converters of this package with skl2onnx.
+
+    After this call, ``skl2onnx.to_onnx(clf, X.astype(np.float32))`` converts
+    an :class:`~sklearn_lstm.LSTMSequenceClassifier` (with one input, ``X``;
+    pass two ``initial_types`` to get ``sequence_lens`` too). Calling it again
+    does nothing more.
+    """
+    skl2onnx = _require("skl2onnx")
+    skl2onnx.update_registered_converter(
+        LSTMSequenceClassifier,
+        "SklearnLstmSequenceClassifier",
+        _classifier_shape_calculator,
+        _convert_classifier,
+        options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+    )
+
+
+# -- the converter ------------------------------------------------------------
+
+
+def _check_supported(estimator):
+    """Raise for variants of the estimators that the converter does not know."""
+    readout = getattr(estimator, "readout", "last")
+    if readout not in _READOUTS:
+        raise NotImplementedError(
+            f"ONNX export of readout={readout!r} is not implemented; known: "
+            f"{sorted(_READOUTS)}."
+        )
+    if _n_directions(estimator) != 1:
+        raise NotImplementedError(
+            "ONNX export of bidirectional networks is not implemented yet."
+        )
+    if getattr(estimator, "_cell", "lstm") != "lstm":
+        raise NotImplementedError(f"ONNX export of {estimator._cell!r} cells.")
+
+
+def _n_directions(estimator):
+    return 2 if getattr(estimator, "bidirectional", False) else 1
+
+
+def _classifier_shape_calculator(operator):
+    """Types and shapes of ``label`` and ``probabilities``."""
+    data_types = _require("skl2onnx.common.data_types")
+    utils = _require("skl2onnx.common.utils_classifier")
+    if len(operator.inputs) not in (1, 2) or len(operator.outputs) != 2:
+        raise RuntimeError(
+            "An LSTMSequenceClassifier takes X and optionally sequence_lens, and "
+            f"gives 2 outputs; got {len(operator.inputs)} inputs and "
+            f"{len(operator.outputs)} outputs."
+        )
+    X_type = operator.inputs[0].type
+    if not isinstance(X_type, data_types.FloatTensorType):
+        raise TypeError(
+            f"X must be a float32 tensor, not {type(X_type).__name__}: "
+            "onnxruntime's CPU LSTM kernel has no float64 version. Convert with "
+            "X.astype(np.float32)."
+        )
+    if len(operator.inputs) == 2 and not isinstance(
+        operator.inputs[1].type, data_types.Int32TensorType
+    ):
+        raise TypeError("sequence_lens must be an int32 tensor.")
+    N = operator.inputs[0].get_first_dimension()
+    classes = utils.get_label_classes(operator.scope_inst, operator.raw_operator)
+    label_type = (
+        data_types.StringTensorType
+        if np.asarray(classes).dtype.kind in "OUS"
+        else data_types.Int64TensorType
+    )
+    operator.outputs[0].type = label_type([N])
+    operator.outputs[1].type = data_types.FloatTensorType([N, len(classes)])
+
+
+def _convert_classifier(scope, operator, container):
+    """ONNX nodes of a fitted LSTMSequenceClassifier."""
+    est = operator.raw_operator
+    _check_supported(est)
+    utils = _require("skl2onnx.common.utils_classifier")
+    graph = _Graph(scope, container)
+    X = operator.inputs[0].full_name
+    lens = operator.inputs[1].full_name if len(operator.inputs) > 1 else None
+    label, proba = (output.full_name for output in operator.outputs)
+
+    x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
+    Y, Y_h = _lstm_stack(graph, est, x, lens)
+    hidden = _READOUTS[getattr(est, "readout", "last")](graph, Y, Y_h, lens)
+    logits = graph.node(
+        "Gemm",
+        [hidden, graph.const(est.output_weights_), graph.const(est.output_bias_)],
+    )
+    container.add_node(
+        "Softmax", [logits], [proba], name=graph.op_name("Softmax"), axis=1
+    )
+    index = graph.node("ArgMax", [proba], axis=1, keepdims=0)
+    classes = np.asarray(utils.get_label_classes(scope, est))
+    if classes.dtype.kind in "OUS":
+        classes = classes.astype(str).astype(object)
+    else:
+        classes = classes.astype(np.int64)
+    container.add_node(
+        "Gather", [graph.const(classes), index], [label], name=graph.op_name("Gather")
+    )
+
+
+def _lstm_stack(graph, estimator, x, lens):
+    """One ONNX ``LSTM`` node per layer; the top layer's ``Y`` and ``Y_h``.
+
+    ``lens`` is the name of the ``sequence_lens`` input, or None when every
+    sequence has ``T`` steps.
+
+    ``Y`` is returned as ``(T, N, n_directions * H)`` and ``Y_h`` as
+    ``(N, n_directions * H)``, the directions side by side, as PyTorch
+    concatenates them.
+    """
+    n_dir = _n_directions(estimator)
+    H = estimator.recurrent_weights_[0].shape[0]
+    layers = list(
+        zip(estimator.input_weights_, estimator.recurrent_weights_, estimator.biases_)
+    )
+    # Weights lists hold [layer0, layer0_reverse, layer1, ...], PyTorch's order.
+    for start in range(0, len(layers), n_dir):
+        W, R, B = _onnx_lstm_weights(layers[start : start + n_dir])
+        inputs = [x, graph.const(W), graph.const(R), graph.const(B)]
+        Y, Y_h = graph.node(
+            "LSTM",
+            inputs if lens is None else inputs + [lens],
+            n_outputs=2,
+            hidden_size=H,
+            direction="bidirectional" if n_dir == 2 else "forward",
+        )
+        # Y: (T, n_dir, N, H) -> (T, N, n_dir * H), the next layer's input
+        Y = graph.node("Transpose", [Y], perm=[0, 2, 1, 3])
+        x = graph.node("Reshape", [Y, graph.const(np.array([0, 0, -1]))])
+    # Y_h: (n_dir, N, H) -> (N, n_dir * H)
+    Y_h = graph.node("Transpose", [Y_h], perm=[1, 0, 2])
+    Y_h = graph.node("Reshape", [Y_h, graph.const(np.array([0, -1]))])
+    return x, Y_h
+
+
+def _onnx_lstm_weights(directions):
+    """``W, R, B`` of an ONNX ``LSTM`` node from ``(Wx, Wh, b)`` per direction.
+
+    ONNX packs the gates (i, o, f, c) in rows: ``W`` is ``(n_dir, 4H, D)``,
+    ``R`` is ``(n_dir, 4H, H)``, and ``B`` is ``(n_dir, 8H)``, the input bias
+    ``Wb`` then the recurrent bias ``Rb``, which are summed; ``Rb`` is zero.
+    """
+    Ws, Rs, Bs = [], [], []
+    for Wx, Wh, b in directions:
+        H = Wh.shape[0]
+        gates = np.concatenate([np.arange(k * H, (k + 1) * H) for k in _ONNX_GATES])
+        Ws.append(Wx[:, gates].T)
+        Rs.append(Wh[:, gates].T)
+        Bs.append(np.concatenate([b[gates], np.zeros(4 * H, dtype=b.dtype)]))
+    return np.stack(Ws), np.stack(Rs), np.stack(Bs)
+
+
+def _readout_last(graph, Y, Y_h, lens):
+    """State after each sequence's last real step: the LSTM's own ``Y_h``."""
+    return Y_h
+
+
+# How the output layer reads the top layer, by the estimator's ``readout``.
+_READOUTS = {"last": _readout_last}
+
+
+class _Graph:
+    """Adds nodes and constants to a skl2onnx container with unique names."""
+
+    def __init__(self, scope, container):
+        self.scope, self.container = scope, container
+
+    def op_name(self, op_type):
+        return self.scope.get_unique_operator_name(op_type)
+
+    def node(self, op_type, inputs, n_outputs=1, **attrs):
+        """Add one node; its output name, or names when ``n_outputs > 1``."""
+        outputs = [
+            self.scope.get_unique_variable_name(f"{op_type.lower()}_out")
+            for _ in range(n_outputs)
+        ]
+        self.container.add_node(
+            op_type, inputs, outputs, name=self.op_name(op_type), **attrs
+        )
+        return outputs[0] if n_outputs == 1 else outputs
+
+    def const(self, value):
+        """An initializer: floats as float32, integers as int64, str as string."""
+        onnx = _require("onnx")
+        value = np.asarray(value)
+        if value.dtype.kind == "f":
+            onnx_type, value = onnx.TensorProto.FLOAT, value.astype(np.float32)
+            content = value.ravel()
+        elif value.dtype.kind in "iub":
+            onnx_type, value = onnx.TensorProto.INT64, value.astype(np.int64)
+            content = value.ravel()
+        else:
+            onnx_type = onnx.TensorProto.STRING
+            content = [str(v).encode("utf-8") for v in value.ravel()]
+        name = self.scope.get_unique_variable_name("const")
+        self.container.add_initializer(name, onnx_type, list(value.shape), content)
+        return name
