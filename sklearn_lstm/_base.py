@@ -34,6 +34,7 @@ _ROW_BLOCK = 48
 
 # Parameters of the estimators of whole sequences (classifier, regressor).
 SEQUENCE_MODEL_CONSTRAINTS = {
+    "input_noise": [Interval(Real, 0, None, closed="left")],
     "readout": [StrOptions(set(READOUTS))],
     "bidirectional": ["boolean"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -160,6 +161,8 @@ class BaseRecurrentNetwork(
         """Loss of the batch (weighted mean, plus the L2 penalty) and its
         gradients in the order of :attr:`_params`; dropout when training,
         that is when ``random_state`` is given."""
+        # Only the estimators that have these parameters add noise or drop out.
+        input_noise = getattr(self, "input_noise", 0.0)
         return self._net.loss_grad(
             self._params,
             X,
@@ -167,7 +170,7 @@ class BaseRecurrentNetwork(
             targets,
             sample_weight,
             alpha=self.alpha,
-            # Only the estimators that have these parameters drop out.
+            input_noise=input_noise * self._input_std if input_noise else None,
             dropout=getattr(self, "dropout", 0.0),
             recurrent_dropout=getattr(self, "recurrent_dropout", 0.0),
             random_state=random_state,

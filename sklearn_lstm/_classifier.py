@@ -56,6 +56,12 @@ class LSTMSequenceClassifier(
         state after it read the first step), or the mean or the maximum of
         each unit over the sequence's real steps.
 
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added in training to every
+        input feature at every step, as a fraction of that feature's standard
+        deviation over the real steps of the training data: data
+        augmentation that keeps the network from memorizing exact values.
+
     dropout : float, default=0.0
         Fraction of the features of each layer's output (what the next layer
         and the softmax layer read) set to zero in training, one mask per
@@ -283,6 +289,7 @@ class LSTMSequenceClassifier(
         n_layers=1,
         bidirectional=False,
         readout="last",
+        input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,
         solver="adam",
@@ -312,6 +319,7 @@ class LSTMSequenceClassifier(
         self.n_layers = n_layers
         self.bidirectional = bidirectional
         self.readout = readout
+        self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.solver = solver

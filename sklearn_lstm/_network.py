@@ -22,8 +22,9 @@ of the weights, like the cells of :mod:`sklearn_lstm._cells` that they call::
   softmax with cross-entropy, sigmoid with binary cross-entropy, identity with
   squared error.
 
-Dropout only happens in training, when the forward pass is given a random
-state: ``dropout`` zeroes features of each layer's output (one mask per
+Noise and dropout only happen in training, when the forward pass is given a
+random state: ``input_noise`` adds Gaussian noise to the inputs,
+``dropout`` zeroes features of each layer's output (one mask per
 sequence, the same at every step), ``recurrent_dropout`` zeroes recurrent
 weights (one mask per minibatch, the same at every step: DropConnect as in
 Merity et al., "Regularizing and Optimizing LSTM Language Models", 2018).
@@ -182,6 +183,7 @@ class Network:
         mask=None,
         *,
         state=None,
+        input_noise=None,
         dropout=0.0,
         recurrent_dropout=0.0,
         random_state=None,
@@ -198,6 +200,9 @@ class Network:
         state : list of tuple, default=None
             Initial state of each layer (unidirectional networks only), as
             ``cache["last"]`` returns it; zeros if None.
+        input_noise : ndarray of shape (D,), default=None
+            Standard deviation of the Gaussian noise added to each input
+            feature, applied only when ``random_state`` is given.
         dropout, recurrent_dropout : float, default=0.0
             Dropout rates, applied only when ``random_state`` is given.
         random_state : RandomState instance, default=None
@@ -215,6 +220,7 @@ class Network:
             X,
             mask,
             state=state,
+            input_noise=input_noise,
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,
@@ -229,6 +235,7 @@ class Network:
         mask=None,
         *,
         state=None,
+        input_noise=None,
         dropout=0.0,
         recurrent_dropout=0.0,
         random_state=None,
@@ -241,7 +248,10 @@ class Network:
         cell = CELLS[self.cell]
         N, T = X.shape[:2]
         if random_state is None:
-            dropout = recurrent_dropout = 0.0
+            input_noise, dropout, recurrent_dropout = None, 0.0, 0.0
+        if input_noise is not None:
+            noise = random_state.standard_normal(X.shape).astype(X.dtype)
+            X = X + noise * input_noise.astype(X.dtype)
         reverse = _reversal(mask, T) if self.bidirectional else None
         h, cells, keeps, last = X, [], [], []
         for layer in range(self.n_layers):
@@ -384,6 +394,7 @@ class Network:
         sample_weight,
         *,
         alpha=0.0,
+        input_noise=None,
         dropout=0.0,
         recurrent_dropout=0.0,
         random_state=None,
@@ -399,6 +410,7 @@ class Network:
             params,
             X,
             mask,
+            input_noise=input_noise,
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,

@@ -79,6 +79,7 @@ class StochasticTrainingMixin:
         if first_pass:
             self._random_state = check_random_state(self.random_state)
             self._initialize(X.shape[2], targets.shape[-1], X.dtype)
+            self._input_std = _feature_std(X, mask)
         else:
             X = X.astype(self.output_weights_.dtype, copy=False)
             targets = targets.astype(X.dtype, copy=False)
@@ -355,6 +356,14 @@ class StochasticTrainingMixin:
                 self._no_improvement_count = 0
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
+
+
+def _feature_std(X, mask):
+    """Standard deviation of each feature over the real steps of ``X``; 1 for
+    constant features, so that it can scale noise."""
+    steps = X.reshape(-1, X.shape[2]) if mask is None else X[mask]
+    std = steps.std(axis=0)
+    return np.where(std > 0, std, 1.0).astype(X.dtype)
 
 
 def _copied_attributes(estimator, net):

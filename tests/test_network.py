@@ -101,6 +101,8 @@ def test_gradients_match_finite_differences(readout, bidirectional, masked, drop
     def run():  # the same dropout masks at every call
         rng = np.random.RandomState(3) if dropout else None
         kwargs = {"dropout": dropout, "recurrent_dropout": dropout}
+        if dropout:
+            kwargs["input_noise"] = np.full(X.shape[2], dropout)
         return kwargs | {"random_state": rng}
 
     def loss():
@@ -207,6 +209,23 @@ def test_dropout_only_in_training():
     assert not np.allclose(c, plain)
     # Zero rates draw nothing: a random state then changes nothing either.
     assert_array_equal(net.forward(params, X, mask, random_state=rng(0))[0], plain)
+
+
+def test_input_noise_only_in_training_and_per_feature():
+    net = _network("last", False)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    plain = net.forward(params, X, mask)[0]
+    scale = np.array([0.0, 1.0, 0.0])  # noise on the second feature only
+    assert_array_equal(net.forward(params, X, mask, input_noise=scale)[0], plain)
+    rng = np.random.RandomState
+    a, cache = net.forward(params, X, mask, input_noise=scale, random_state=rng(0))
+    assert not np.allclose(a, plain)
+    b, _ = net.forward(params, X, mask, input_noise=scale, random_state=rng(0))
+    assert_array_equal(a, b)
+    # What the first layer read: X plus noise in the second feature only.
+    x_read = cache["cells"][0][0][0][:, :, :D].transpose(1, 0, 2)
+    assert_array_equal(x_read[:, :, [0, 2]], X[:, :, [0, 2]])
+    assert not np.allclose(x_read[:, :, 1], X[:, :, 1])
 
 
 def test_dropout_mask_is_the_same_at_every_step():
