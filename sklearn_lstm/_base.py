@@ -34,12 +34,24 @@ _ROW_BLOCK = 48
 
 # Parameters of the estimators of whole sequences (classifier, regressor).
 SEQUENCE_MODEL_CONSTRAINTS = {
+    "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
     "input_noise": [Interval(Real, 0, None, closed="left")],
     "readout": [StrOptions(set(READOUTS))],
     "bidirectional": ["boolean"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
 }
+
+
+# patch_size='auto' reads sequences in at most this many recurrent steps.
+_AUTO_PATCH_STEPS = 64
+
+
+def resolve_patch_size(patch_size, X):
+    """The patch size for training sequences ``X`` of shape (N, T, D)."""
+    if patch_size == "auto":
+        return -(-X.shape[1] // _AUTO_PATCH_STEPS)
+    return patch_size
 
 
 class BaseRecurrentNetwork(
@@ -102,23 +114,24 @@ class BaseRecurrentNetwork(
     def _validation_score(self, X, mask, targets, sample_weight):
         """Score of the validated arrays, for early stopping (higher is better)."""
 
-    def _architecture(self):
+    def _architecture(self, X):
         """Keyword arguments of :class:`~sklearn_lstm._network.Network` that
-        the estimator's parameters set, besides the sizes."""
-        return {"readout": "last", "bidirectional": False}
+        the estimator's parameters set, besides the sizes, for training data
+        ``X``."""
+        return {"readout": "last", "bidirectional": False, "patch_size": 1}
 
     # -- the network ----------------------------------------------------------
 
-    def _make_network(self, n_inputs, n_outputs):
-        """The network the current parameters ask for."""
+    def _make_network(self, X, n_outputs):
+        """The network the current parameters ask for, to read ``X``."""
         return Network(
             self._cell,
-            n_inputs,
+            X.shape[2],
             self.hidden_size,
             self.n_layers,
             n_outputs,
             self._head,
-            **self._architecture(),
+            **self._architecture(X),
         )
 
     @property
@@ -129,7 +142,7 @@ class BaseRecurrentNetwork(
         n_directions = 2 if architecture["bidirectional"] else 1
         return Network(
             self._cell,
-            self.input_weights_[0].shape[0],
+            self.input_weights_[0].shape[0] // architecture["patch_size"],
             self.recurrent_weights_[0].shape[0],
             len(self.recurrent_weights_) // n_directions,
             self.output_bias_.shape[0],
@@ -147,11 +160,12 @@ class BaseRecurrentNetwork(
         """Inverse of :attr:`_params`."""
         self._net.set(self, params)
 
-    def _initialize(self, n_features, n_outputs, dtype):
-        """Draw initial weights and reset the training counters."""
-        network = self._make_network(n_features, n_outputs)
-        self._fitted_architecture = self._architecture()
-        network.set(self, network.initialize(self._random_state, dtype))
+    def _initialize(self, X, n_outputs):
+        """Draw initial weights for training data ``X``, and reset the
+        training counters."""
+        network = self._make_network(X, n_outputs)
+        self._fitted_architecture = self._architecture(X)
+        network.set(self, network.initialize(self._random_state, X.dtype))
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []

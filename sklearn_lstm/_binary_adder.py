@@ -356,8 +356,8 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         bits = _to_bits(sx, n_bits).transpose(0, 2, 1)
         return bits.astype(self.output_weights_.dtype), k
 
-    def _architecture(self):
-        return {"readout": None, "bidirectional": False}
+    def _architecture(self, X):
+        return {"readout": None, "bidirectional": False, "patch_size": 1}
 
     def _validation_score(self, X, mask, targets, sample_weight):
         bits = self._logits(X, mask)[:, :, 0] > 0

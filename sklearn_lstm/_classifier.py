@@ -18,7 +18,11 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
 from ._activations import log_softmax, softmax
-from ._base import SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
+from ._base import (
+    SEQUENCE_MODEL_CONSTRAINTS,
+    BaseRecurrentNetwork,
+    resolve_patch_size,
+)
 from ._training import _check_partial_fit
 from ._validation import check_sequences
 
@@ -55,6 +59,15 @@ class LSTMSequenceClassifier(
         after each sequence's last real step (for the backward direction, the
         state after it read the first step), or the mean or the maximum of
         each unit over the sequence's real steps.
+
+    patch_size : int or 'auto', default='auto'
+        Number of consecutive time steps the first layer reads as one step
+        (a patch of ``patch_size * n_features`` numbers): a sequence of ``T``
+        steps takes ``ceil(T / patch_size)`` recurrent steps, which makes long
+        series faster to train and easier to remember. 'auto' reads sequences
+        of up to 64 steps step by step and patches longer ones so that the
+        longest training sequence takes at most 64 recurrent steps; the size
+        is fixed at fit (``patch_size_``).
 
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
@@ -289,6 +302,7 @@ class LSTMSequenceClassifier(
         n_layers=1,
         bidirectional=False,
         readout="last",
+        patch_size="auto",
         input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,
@@ -319,6 +333,7 @@ class LSTMSequenceClassifier(
         self.n_layers = n_layers
         self.bidirectional = bidirectional
         self.readout = readout
+        self.patch_size = patch_size
         self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
@@ -445,7 +460,7 @@ class LSTMSequenceClassifier(
     def _validate_X(self, X):
         check_is_fitted(self)
         X, mask = check_sequences(self, X, reset=False)
-        n_features = self.input_weights_[0].shape[0]
+        n_features = self._net.n_inputs
         if X.shape[2] != n_features:
             raise ValueError(
                 f"X has {X.shape[2]} features per time step, but "
@@ -453,8 +468,12 @@ class LSTMSequenceClassifier(
             )
         return X.astype(self.output_weights_.dtype, copy=False), mask
 
-    def _architecture(self):
-        return {"readout": self.readout, "bidirectional": self.bidirectional}
+    def _architecture(self, X):
+        return {
+            "readout": self.readout,
+            "bidirectional": self.bidirectional,
+            "patch_size": resolve_patch_size(self.patch_size, X),
+        }
 
     def _validation_score(self, X, mask, targets, sample_weight):
         right = self._logits(X, mask).argmax(1) == targets.argmax(1)
@@ -533,6 +552,12 @@ class LSTMSequenceClassifier(
         tags.classifier_tags.multi_label = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+    @property
+    def patch_size_(self):
+        """Time steps read as one recurrent step, fixed at fit."""
+        check_is_fitted(self)
+        return self._net.patch_size
 
     @property
     def _n_features_out(self):

@@ -76,6 +76,9 @@ class Network:
     readout : {'last', 'mean', 'max'} or None, default='last'
         How the head reads the top layer's states; None reads every step.
     bidirectional : bool, default=False
+    patch_size : int, default=1
+        Consecutive time steps read as one: the first layer reads patches of
+        ``patch_size`` steps, ``patch_size * n_inputs`` features each.
     """
 
     def __init__(
@@ -88,6 +91,7 @@ class Network:
         head,
         readout="last",
         bidirectional=False,
+        patch_size=1,
     ):
         self.cell = cell
         self.n_inputs = n_inputs
@@ -97,13 +101,15 @@ class Network:
         self.head = head
         self.readout = readout
         self.bidirectional = bidirectional
+        self.patch_size = patch_size
         self.n_directions = 2 if bidirectional else 1
 
     def describe(self):
         """The architecture that the estimator's parameters set, in words."""
         return (
             f"hidden_size={self.hidden_size}, n_layers={self.n_layers}, "
-            f"bidirectional={self.bidirectional}, readout={self.readout!r}"
+            f"bidirectional={self.bidirectional}, readout={self.readout!r}, "
+            f"patch_size={self.patch_size}"
         )
 
     @property
@@ -120,7 +126,7 @@ class Network:
         H = self.hidden_size
         spec = []
         for layer in range(self.n_layers):
-            n_in = self.n_inputs if layer == 0 else self.n_features
+            n_in = self.n_inputs * self.patch_size if layer == 0 else self.n_features
             for direction in range(self.n_directions):
                 k = layer * self.n_directions + direction
                 spec += [
@@ -252,6 +258,10 @@ class Network:
         if input_noise is not None:
             noise = random_state.standard_normal(X.shape).astype(X.dtype)
             X = X + noise * input_noise.astype(X.dtype)
+        n_steps, step_mask = T, mask
+        if self.patch_size > 1:
+            X, mask = _patches(X, mask, self.patch_size)
+            N, T = X.shape[:2]
         reverse = _reversal(mask, T) if self.bidirectional else None
         h, cells, keeps, last = X, [], [], []
         for layer in range(self.n_layers):
@@ -292,6 +302,8 @@ class Network:
             "readout": readout_cache,
             "shape": h.shape,
             "last": last,
+            "n_steps": n_steps,
+            "step_mask": step_mask,
         }
         return z, cache
 
@@ -343,6 +355,12 @@ class Network:
                 dx = dx + (dx_k if direction == 0 else _reverse(dx_k, reverse))
             dh = dx
         grads = [g for layer in layer_grads for g in layer] + [dW_out, db_out]
+        if self.patch_size > 1:  # back to one row per time step
+            N, n_patches = dh.shape[:2]
+            dh = dh.reshape(N, n_patches * self.patch_size, -1)
+            dh = dh[:, : cache["n_steps"]]
+            if cache["step_mask"] is not None:
+                dh[~cache["step_mask"]] = 0
         return grads, dh
 
     def _readout(self, h, mask):
@@ -443,6 +461,20 @@ def _dropout_mask(random_state, shape, rate, dtype):
     """Inverted-dropout mask: 0 with probability ``rate``, else ``1 / (1 - rate)``."""
     keep = random_state.uniform(size=shape) >= rate
     return (keep / (1.0 - rate)).astype(dtype)
+
+
+def _patches(X, mask, k):
+    """``X`` of shape (N, T, D) as (N, ceil(T / k), k * D): each step reads
+    ``k`` consecutive steps, the last one padded with zeros. A patch is real
+    when its first step is."""
+    N, T, D = X.shape
+    n_patches = -(-T // k)
+    padded = np.zeros((N, n_patches * k, D), dtype=X.dtype)
+    padded[:, :T] = X
+    if mask is not None:  # padded steps inside a real patch read as zeros
+        padded[:, :T][~mask] = 0
+        mask = mask[:, ::k]
+    return padded.reshape(N, n_patches, k * D), mask
 
 
 def _reversal(mask, T):

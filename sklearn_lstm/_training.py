@@ -78,19 +78,21 @@ class StochasticTrainingMixin:
         )
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(X.shape[2], targets.shape[-1], X.dtype)
+            self._initialize(X, targets.shape[-1])
             self._input_std = _feature_std(X, mask)
         else:
             X = X.astype(self.output_weights_.dtype, copy=False)
             targets = targets.astype(X.dtype, copy=False)
-            if X.shape[2] != self.input_weights_[0].shape[0]:
+            fitted = self._net
+            if X.shape[2] != fitted.n_inputs:
                 raise ValueError(
                     f"X has {X.shape[2]} features per time step, but "
-                    f"{type(self).__name__} was fitted with "
-                    f"{self.input_weights_[0].shape[0]}."
+                    f"{type(self).__name__} was fitted with {fitted.n_inputs}."
                 )
-            fitted = self._net
-            wanted = self._make_network(fitted.n_inputs, fitted.n_outputs)
+            wanted = self._make_network(X, fitted.n_outputs)
+            # The patch size of the fitted network is kept, whatever the
+            # length of the sequences that continue its training.
+            wanted.patch_size = fitted.patch_size
             if fitted.describe() != wanted.describe():
                 raise ValueError(
                     f"Cannot continue training a network of {fitted.describe()} "

@@ -53,11 +53,8 @@ def _check_gradient(grad, f, x, seed):
 
 
 def _network(readout="last", bidirectional=False, cell="lstm", head="softmax", **kw):
-    sizes = {"n_inputs": D, "hidden_size": H, "n_layers": 2, "n_outputs": K}
-    sizes.update(kw)
-    return Network(
-        cell, head=head, readout=readout, bidirectional=bidirectional, **sizes
-    )
+    kw = {"n_inputs": D, "hidden_size": H, "n_layers": 2, "n_outputs": K} | kw
+    return Network(cell, head=head, readout=readout, bidirectional=bidirectional, **kw)
 
 
 def _problem(net, masked, seed=0):
@@ -81,21 +78,29 @@ def _problem(net, masked, seed=0):
 # Every readout in both directions with padding; unpadded and dropout cases on
 # top (each case differences every weight: keep the list short).
 OPTIONS = [
-    *itertools.product(["last", "mean", "max", None], [False, True], [True], [0.0]),
-    ("last", False, False, 0.0),
-    ("mean", True, False, 0.0),
-    ("max", True, True, 0.3),
-    (None, True, True, 0.3),
+    *itertools.product(
+        ["last", "mean", "max", None], [False, True], [True], [0.0], [1]
+    ),
+    ("last", False, False, 0.0, 1),
+    ("mean", True, False, 0.0, 1),
+    ("max", True, True, 0.3, 1),
+    (None, True, True, 0.3, 1),
+    ("mean", True, True, 0.3, 3),  # patches of 3 steps: 4 steps make 2
+    ("last", False, True, 0.0, 2),
 ]
 
 
 @pytest.mark.parametrize(
-    "readout, bidirectional, masked, dropout",
+    "readout, bidirectional, masked, dropout, patch_size",
     OPTIONS,
-    ids=[f"{r}-bi{int(b)}-mask{int(m)}-drop{d}" for r, b, m, d in OPTIONS],
+    ids=[f"{r}-bi{int(b)}-mask{int(m)}-drop{d}-patch{p}" for r, b, m, d, p in OPTIONS],
 )
-def test_gradients_match_finite_differences(readout, bidirectional, masked, dropout):
-    net = _network(readout, bidirectional, n_layers=1 + bidirectional)
+def test_gradients_match_finite_differences(
+    readout, bidirectional, masked, dropout, patch_size
+):
+    net = _network(
+        readout, bidirectional, n_layers=1 + bidirectional, patch_size=patch_size
+    )
     params, X, mask, targets, sample_weight = _problem(net, masked)
 
     def run():  # the same dropout masks at every call
@@ -261,6 +266,21 @@ def test_spec_initialize_get_set(dtype):
     # The forget gates' biases start at 1, the others at 0.
     for b in holder.biases_:
         assert_array_equal(b, np.repeat([0, 1, 0, 0], H))
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_patches_are_consecutive_steps_read_as_one(bidirectional):
+    """A network with patches of 2 steps reads what a network of twice the
+    inputs reads from the steps concatenated in pairs; a patch is real when
+    its first step is, and a final half patch is padded with zeros."""
+    net = _network("mean", bidirectional, patch_size=2)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    X = X[:, :3]  # an odd number of steps: the last patch is half padding
+    mask = mask[:, :3]
+    plain = _network("mean", bidirectional, n_inputs=2 * D)
+    pairs = np.concatenate([X, np.zeros((N, 1, D))], axis=1).reshape(N, 2, 2 * D)
+    expected, _ = plain.features(params, pairs, mask[:, ::2])
+    assert_array_equal(net.features(params, X, mask)[0], expected)
 
 
 def test_state_is_carried_across_calls():
