@@ -23,23 +23,35 @@ import onnxruntime as ort
 from sklearn_lstm import LSTMSequenceClassifier
 from sklearn_lstm.onnx import onnx_inputs, to_onnx
 
-# (n_samples, n_timesteps, n_features, hidden_size, n_layers)
+# (n_samples, n_timesteps, n_features, hidden_size, n_layers, bidirectional,
+#  readout)
 SHAPES = [
-    (1, 20, 8, 32, 1),
-    (100, 20, 8, 32, 1),
-    (1000, 20, 8, 32, 1),
-    (1000, 20, 8, 32, 2),
-    (1000, 50, 8, 128, 1),
+    (1, 20, 8, 32, 1, False, "last"),
+    (100, 20, 8, 32, 1, False, "last"),
+    (1000, 20, 8, 32, 1, False, "last"),
+    (1000, 20, 8, 32, 2, False, "last"),
+    (1000, 50, 8, 128, 1, False, "last"),
+    (1000, 20, 8, 32, 1, False, "mean"),
+    (1000, 20, 8, 32, 1, False, "max"),
+    (1000, 20, 8, 32, 2, True, "last"),
+    (1000, 20, 8, 32, 2, True, "mean"),
 ]
 
 
-def random_classifier(n_features, hidden_size, n_layers, n_classes=5, seed=0):
+def random_classifier(
+    n_features, hidden_size, n_layers, bidirectional, readout, n_classes=5, seed=0
+):
     """A 'fitted' classifier with random weights, from a one-epoch fit."""
     rng = np.random.RandomState(seed)
     X = rng.normal(size=(2 * n_classes, 3, n_features))
     y = np.arange(2 * n_classes) % n_classes
     clf = LSTMSequenceClassifier(
-        hidden_size, n_layers=n_layers, max_iter=1, random_state=seed
+        hidden_size,
+        n_layers=n_layers,
+        bidirectional=bidirectional,
+        readout=readout,
+        max_iter=1,
+        random_state=seed,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -65,15 +77,16 @@ def main():
     print(f"cores: {os.cpu_count()}, load average: {os.getloadavg()[0]:.2f}")
     print(f"onnxruntime {ort.__version__}, {args.threads} thread(s)")
     header = (
-        f"{'N':>5} {'T':>4} {'D':>3} {'H':>4} {'L':>2} | {'predict_proba':>13} "
+        f"{'N':>5} {'T':>4} {'D':>3} {'H':>4} {'L':>2} {'bi':>2} {'readout':>7} | "
+        f"{'predict_proba':>13} "
         f"{'onnxruntime':>11} {'speed-up':>8} | {'max |dp|':>8}"
     )
     print(header)
     print("-" * len(header))
     options = ort.SessionOptions()
     options.intra_op_num_threads = args.threads
-    for N, T, D, H, L in SHAPES:
-        clf = random_classifier(D, H, L)
+    for N, T, D, H, L, bi, readout in SHAPES:
+        clf = random_classifier(D, H, L, bi, readout)
         rng = np.random.RandomState(1)
         # sequences of lengths T/2..T, as a list: the ragged case
         X = [rng.normal(size=(rng.randint(T // 2, T + 1), D)) for _ in range(N)]
@@ -89,7 +102,8 @@ def main():
         t_ort = best_time(lambda: session.run(None, inputs), args.repeat)
         error = np.abs(proba - proba_ort).max()
         print(
-            f"{N:>5} {T:>4} {D:>3} {H:>4} {L:>2} | {t_np * 1e3:>10.2f} ms "
+            f"{N:>5} {T:>4} {D:>3} {H:>4} {L:>2} {'y' if bi else 'n':>2} "
+            f"{readout:>7} | {t_np * 1e3:>10.2f} ms "
             f"{t_ort * 1e3:>8.2f} ms {t_np / t_ort:>7.1f}x | {error:.1e}"
         )
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")

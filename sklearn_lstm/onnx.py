@@ -105,8 +105,8 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     Parameters
     ----------
     estimator : LSTMSequenceClassifier
-        A fitted classifier (readout at the last step, unidirectional, any
-        number of layers).
+        A fitted classifier: any number of layers, unidirectional or
+        bidirectional, any ``readout`` ('last', 'mean', 'max').
 
     sequence_lens : bool, default=True
         Whether the graph has the int32 input ``sequence_lens`` of shape
@@ -137,11 +137,15 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     Each layer becomes one ONNX ``LSTM`` node. Its weights are the fitted
     ones in float32, with the gate blocks reordered from (i, f, g, o) to
     ONNX's (i, o, f, c) and transposed: ``W = Wx.T``, ``R = Wh.T``, and the
-    bias in ``Wb`` with ``Rb = 0``. ``X`` is transposed to time-major, as
-    onnxruntime supports only ``layout=0``. The top layer's last state
-    ``Y_h`` (the state after each sequence's last real step) goes through
-    ``Gemm`` and ``Softmax``; ``ArgMax`` and a ``Gather`` in ``classes_`` give
-    the label.
+    bias in ``Wb`` with ``Rb = 0``; a bidirectional layer is one node with
+    ``direction="bidirectional"`` and the two directions stacked [forward,
+    reverse]. ``X`` is transposed to time-major, as onnxruntime supports only
+    ``layout=0``. The readout of the top layer goes through ``Gemm`` and
+    ``Softmax``: ``'last'`` reads its ``Y_h`` (the state after each sequence's
+    last real step, and for the reverse direction after step 0); ``'mean'``
+    and ``'max'`` reduce its ``Y`` over the real steps, masked with
+    ``sequence_lens``. ``ArgMax`` and a ``Gather`` in ``classes_`` give the
+    label.
 
     Examples
     --------
@@ -196,10 +200,6 @@ def _check_supported(estimator):
         raise NotImplementedError(
             f"ONNX export of readout={readout!r} is not implemented; known: "
             f"{sorted(_READOUTS)}."
-        )
-    if _n_directions(estimator) != 1:
-        raise NotImplementedError(
-            "ONNX export of bidirectional networks is not implemented yet."
         )
     if getattr(estimator, "_cell", "lstm") != "lstm":
         raise NotImplementedError(f"ONNX export of {estimator._cell!r} cells.")
@@ -325,12 +325,47 @@ def _onnx_lstm_weights(directions):
 
 
 def _readout_last(graph, Y, Y_h, lens):
-    """State after each sequence's last real step: the LSTM's own ``Y_h``."""
+    """State after each sequence's last real step (for the reverse direction,
+    after it read step 0): the LSTM's own ``Y_h``."""
     return Y_h
 
 
-# How the output layer reads the top layer, by the estimator's ``readout``.
-_READOUTS = {"last": _readout_last}
+def _readout_mean(graph, Y, Y_h, lens):
+    """Mean of ``Y`` over each sequence's real steps: ``sum(Y * mask) / lens``."""
+    if lens is None:
+        return graph.reduce("ReduceMean", Y)
+    mask = graph.node("Cast", [_real_steps(graph, Y, lens)], to=_onnx_type("FLOAT"))
+    total = graph.reduce("ReduceSum", graph.node("Mul", [Y, mask]))
+    return graph.node("Div", [total, graph.reduce("ReduceSum", mask)])
+
+
+def _readout_max(graph, Y, Y_h, lens):
+    """Maximum of ``Y`` over each sequence's real steps: padded steps are set
+    to the lowest float32 first, so they never win."""
+    if lens is not None:
+        lowest = graph.const(np.float32(np.finfo(np.float32).min))
+        Y = graph.node("Where", [_real_steps(graph, Y, lens), Y, lowest])
+    return graph.reduce("ReduceMax", Y)
+
+
+def _real_steps(graph, Y, lens):
+    """Boolean mask of shape ``(T, N, 1)``: ``t < sequence_lens[n]``."""
+    T = graph.node("Gather", [graph.node("Shape", [Y]), graph.const(0)])
+    steps = graph.node("Range", [graph.const(0), T, graph.const(1)])
+    steps = graph.node("Reshape", [steps, graph.const([-1, 1])])  # (T, 1)
+    lens = graph.node("Cast", [lens], to=_onnx_type("INT64"))
+    mask = graph.node("Less", [steps, lens])  # (T, N)
+    return graph.node("Reshape", [mask, graph.const([0, 0, 1])])
+
+
+def _onnx_type(name):
+    """``onnx.TensorProto.<name>``, the code of an element type."""
+    return getattr(_require("onnx").TensorProto, name)
+
+
+# How the output layer reads the top layer's ``Y`` (T, N, F) or ``Y_h`` (N, F),
+# by the estimator's ``readout``; each returns an (N, F) tensor.
+_READOUTS = {"last": _readout_last, "mean": _readout_mean, "max": _readout_max}
 
 
 class _Graph:
@@ -352,6 +387,13 @@ class _Graph:
             op_type, inputs, outputs, name=self.op_name(op_type), **attrs
         )
         return outputs[0] if n_outputs == 1 else outputs
+
+    def reduce(self, op_type, x, axis=0):
+        """``ReduceSum``, ``ReduceMean`` or ``ReduceMax`` over ``axis``, dropped."""
+        # ``axes`` is an input from opset 13 for ReduceSum, 18 for the others.
+        if self.container.target_opset >= (13 if op_type == "ReduceSum" else 18):
+            return self.node(op_type, [x, self.const([axis])], keepdims=0)
+        return self.node(op_type, [x], axes=[axis], keepdims=0)
 
     def const(self, value):
         """An initializer: floats as float32, integers as int64, str as string."""

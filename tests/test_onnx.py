@@ -1,5 +1,6 @@
 """ONNX export: onnxruntime gives predict_proba and predict of the estimator."""
 
+import itertools
 import warnings
 
 import numpy as np
@@ -12,7 +13,7 @@ from sklearn_lstm.onnx import onnx_inputs, register_converters, to_onnx
 
 ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
-pytest.importorskip("onnx")
+onnx = pytest.importorskip("onnx")
 
 
 def _data(n_samples=120, n_timesteps=7, n_features=3, seed=0):
@@ -43,6 +44,39 @@ def fitted(request):
     return clf
 
 
+VARIANTS = list(itertools.product(["last", "mean", "max"], [False, True], [1, 2]))
+
+
+def _fit(X, y, **params):
+    clf = LSTMSequenceClassifier(learning_rate=0.05, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(X, y)
+
+
+@pytest.fixture(
+    scope="module",
+    params=VARIANTS,
+    ids=[
+        f"{readout}-{'bi' if bidirectional else 'uni'}-{n_layers}-layer"
+        for readout, bidirectional, n_layers in VARIANTS
+    ],
+)
+def variant(request):
+    """Every readout, uni- and bidirectional, 1 and 2 layers: tiny and short."""
+    readout, bidirectional, n_layers = request.param
+    X, y = _data(n_samples=60, n_timesteps=6)
+    return _fit(
+        _ragged(X),
+        y,
+        hidden_size=4,
+        n_layers=n_layers,
+        bidirectional=bidirectional,
+        readout=readout,
+        max_iter=5,
+    )
+
+
 def _session(model):
     return ort.InferenceSession(
         model.SerializeToString(), providers=["CPUExecutionProvider"]
@@ -62,6 +96,42 @@ def test_onnxruntime_matches_predict_proba_and_predict(fitted, form):
     assert proba.dtype == np.float32
     assert_allclose(proba, fitted.predict_proba(X), rtol=0, atol=1e-5)
     assert_array_equal(label, fitted.predict(X))
+
+
+def test_every_readout_and_direction_matches_on_ragged_input(variant):
+    X = _ragged(_data(n_samples=80, n_timesteps=6, seed=1)[0])
+    model = to_onnx(variant)
+    lstm_nodes = [node for node in model.graph.node if node.op_type == "LSTM"]
+    assert len(lstm_nodes) == variant.n_layers
+    direction = b"bidirectional" if variant.bidirectional else b"forward"
+    for node in lstm_nodes:
+        attributes = {
+            a.name: onnx.helper.get_attribute_value(a) for a in node.attribute
+        }
+        assert attributes["direction"] == direction
+    label, proba = _session(model).run(None, onnx_inputs(X))
+    assert_allclose(proba, variant.predict_proba(X), rtol=0, atol=1e-5)
+    assert_array_equal(label, variant.predict(X))
+
+
+def test_every_readout_and_direction_without_sequence_lens(variant):
+    X, _ = _data(n_samples=20, n_timesteps=6, seed=3)
+    session = _session(to_onnx(variant, sequence_lens=False))
+    _, proba = session.run(None, {"X": X.astype(np.float32)})
+    assert_allclose(proba, variant.predict_proba(X), rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("readout", ["mean", "max"])
+def test_readouts_before_opset_18(readout):
+    """Before opset 18, ReduceMean and ReduceMax take ``axes`` as an attribute."""
+    X, y = _data(n_samples=30, seed=5)
+    clf = _fit(
+        _ragged(X), y, hidden_size=3, bidirectional=True, readout=readout, max_iter=3
+    )
+    model = to_onnx(clf, target_opset=13)
+    assert model.opset_import[0].version <= 13
+    _, proba = _session(model).run(None, onnx_inputs(_ragged(X)))
+    assert_allclose(proba, clf.predict_proba(_ragged(X)), rtol=0, atol=1e-5)
 
 
 def test_float32_model_matches_too(fitted):
@@ -150,9 +220,6 @@ def test_variants_without_a_converter_say_so(fitted):
     clf.__dict__.update(fitted.__dict__)
     clf.readout = "attention"
     with pytest.raises(NotImplementedError, match="readout='attention'"):
-        to_onnx(clf)
-    clf.readout, clf.bidirectional = "last", True
-    with pytest.raises(NotImplementedError, match="bidirectional"):
         to_onnx(clf)
 
 
