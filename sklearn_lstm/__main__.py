@@ -14,9 +14,9 @@ import numpy as np
 from ._version import __version__
 
 
-def _print_sum(a, b, total):
-    """Print a sum in decimal and in binary, most significant bit first."""
-    width = max(int(total).bit_length(), (a + b).bit_length(), 1)
+def _print_sum(a, b, total, width):
+    """Print a sum in decimal and in binary, most significant bit first, the
+    binary numbers ``width`` digits wide."""
     mark = "ok" if total == a + b else f"WRONG, expected {a + b}"
     print(f"    {a:>11} = {a:0{width}b}")
     print(f"  + {b:>11} = {b:0{width}b}")
@@ -49,8 +49,13 @@ def _demo_adder(random_state):
     print("   a few 32-bit sums, never seen in training:")
     examples = [(2**32 - 1, 1), (3_141_592_653, 1_123_581_321), *wide[:2].tolist()]
     predicted = adder.predict(examples)
+    # One width for every sum, so that the columns line up.
+    width = max(
+        max(int(t).bit_length(), (int(a) + int(b)).bit_length())
+        for (a, b), t in zip(examples, predicted)
+    )
     for (a, b), total in zip(examples, predicted):
-        _print_sum(int(a), int(b), int(total))
+        _print_sum(int(a), int(b), int(total), width)
     return score_7, score_32
 
 

@@ -10,7 +10,7 @@ network math (:mod:`sklearn_lstm._network`), the training loop
 """
 
 from abc import ABCMeta, abstractmethod
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -18,9 +18,11 @@ from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._callbacks import CallbackSupportMixin
+from ._cells import CELLS
 from ._network import READOUTS, Network, output_layer
 from ._persistence import InconsistentVersionWarning, PersistenceMixin
 from ._training import StochasticTrainingMixin, _blas_threads, _take
+from ._validation import Integers, check_network_size
 
 __all__ = ["BaseRecurrentNetwork", "InconsistentVersionWarning"]
 
@@ -34,7 +36,7 @@ _ROW_BLOCK = 48
 
 # Parameters of the estimators of whole sequences (classifier, regressor).
 SEQUENCE_MODEL_CONSTRAINTS = {
-    "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+    "patch_size": [Integers(1, None, closed="left"), StrOptions({"auto"})],
     "input_noise": [Interval(Real, 0, None, closed="left")],
     "readout": [StrOptions(set(READOUTS))],
     "bidirectional": ["boolean"],
@@ -73,20 +75,20 @@ class BaseRecurrentNetwork(
     """
 
     _parameter_constraints: dict = {
-        "hidden_size": [Interval(Integral, 1, None, closed="left")],
-        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "hidden_size": [Integers(1, None, closed="left")],
+        "n_layers": [Integers(1, None, closed="left")],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
-            Interval(Integral, 1, None, closed="left"),
+            Integers(1, None, closed="left"),
         ],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Integers(1, None, closed="left")],
         "clip_norm": [Interval(Real, 0, None, closed="neither"), None],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Integers(1, None, closed="left")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "shuffle": ["boolean"],
@@ -120,10 +122,33 @@ class BaseRecurrentNetwork(
         ``X``."""
         return {"readout": "last", "bidirectional": False, "patch_size": 1}
 
+    def set_params(self, **params):
+        """Set the parameters of this estimator; see
+        :meth:`~sklearn.base.BaseEstimator.set_params`."""
+        valid = self.get_params(deep=False)
+        for key, value in params.items():
+            name, nested, sub = key.partition("__")
+            if nested and name in valid and not hasattr(valid[name], "set_params"):
+                raise ValueError(
+                    f"Invalid parameter {key!r} for estimator {type(self).__name__}: "
+                    f"{name}={valid[name]!r} is not an estimator, so it has no "
+                    f"parameter {sub!r}."
+                )
+        return super().set_params(**params)
+
     # -- the network ----------------------------------------------------------
 
     def _make_network(self, X, n_outputs):
         """The network the current parameters ask for, to read ``X``."""
+        architecture = self._architecture(X)
+        check_network_size(
+            self.hidden_size,
+            self.n_layers,
+            X.shape[2] * architecture["patch_size"],
+            n_outputs,
+            n_gates=CELLS[self._cell].n_gates,
+            n_directions=2 if architecture["bidirectional"] else 1,
+        )
         return Network(
             self._cell,
             X.shape[2],
@@ -131,7 +156,7 @@ class BaseRecurrentNetwork(
             self.n_layers,
             n_outputs,
             self._head,
-            **self._architecture(X),
+            **architecture,
         )
 
     @property

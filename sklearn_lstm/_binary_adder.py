@@ -5,10 +5,9 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -18,6 +17,7 @@ from sklearn.utils.validation import (
 from ._activations import sigmoid
 from ._base import BaseRecurrentNetwork
 from ._training import _check_partial_fit
+from ._validation import Integers, check_weights
 
 _INT64_BITS = 63  # magnitude bits of an int64
 _AUTO_MAX_FRACTION_BITS = 32
@@ -198,7 +198,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
     _parameter_constraints: dict = {
         **BaseRecurrentNetwork._parameter_constraints,
         "fraction_bits": [
-            Interval(Integral, 0, _AUTO_MAX_FRACTION_BITS, closed="both"),
+            Integers(0, _AUTO_MAX_FRACTION_BITS, closed="both"),
             StrOptions({"auto"}),
         ],
     }
@@ -319,11 +319,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
             self.n_bits_ = max(self.n_bits_, n_bits)
             self.fraction_bits_ = k
             self.extra_bits_ = max(self.extra_bits_, n_bits - width_x)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=dtype, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
+        sample_weight = check_weights(sample_weight, len(X), dtype=dtype)
         inputs = _to_bits(sx, n_bits).transpose(0, 2, 1).astype(dtype)
         targets = _to_bits(sy, n_bits)[:, :, np.newaxis].astype(dtype)
         return inputs, None, targets, sample_weight
@@ -436,9 +432,14 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         score : float
             Weighted fraction of exactly right results.
         """
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.score needs y, the true results; got None."
+            )
         y = _as_numbers(column_or_1d(np.asarray(y), warn=True), "y", big_ints=True)
         pred = self.predict(X)
         check_consistent_length(pred, y)
+        sample_weight = check_weights(sample_weight, len(y))
         return float(np.average(pred == y, weights=sample_weight))
 
     def __sklearn_tags__(self):
@@ -505,7 +506,10 @@ def _to_fixed(a, k, name):
             )
         return a.astype(np.int64) << k
     scaled = np.rint(a.astype(np.float64) * 2.0**k)
-    if np.any(np.abs(scaled) >= 2.0**_INT64_BITS):
+    # The same range as for integers: [-2**63, 2**63).
+    if a.size and (
+        scaled.max() >= 2.0**_INT64_BITS or scaled.min() < -(2.0**_INT64_BITS)
+    ):
         raise ValueError(
             f"{name} contains numbers too large for int64 with {k} fraction bits."
         )

@@ -9,13 +9,12 @@ from sklearn.base import (
 )
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
 )
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._activations import log_softmax, softmax
 from ._base import (
@@ -24,7 +23,7 @@ from ._base import (
     resolve_patch_size,
 )
 from ._training import _check_partial_fit
-from ._validation import check_sequences
+from ._validation import check_labels, check_sequences, check_weights
 
 
 class LSTMSequenceClassifier(
@@ -418,9 +417,16 @@ class LSTMSequenceClassifier(
         )
 
     def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
-        X, mask, y = check_sequences(self, X, y, reset=reset)
+        model_dtype = None if reset else self.output_weights_.dtype
+        X, mask, y = check_sequences(self, X, y, reset=reset, model_dtype=model_dtype)
+        check_labels(y)
         check_classification_targets(y)
         if incremental:
+            if classes is not None and np.size(classes) == 0:
+                raise ValueError(
+                    "classes is empty: the first call to partial_fit needs every "
+                    "class that will ever appear."
+                )
             if self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight='balanced' is not available in partial_fit: the "
@@ -443,14 +449,15 @@ class LSTMSequenceClassifier(
                 f"{self.classes_.tolist()}."
             )
         targets = self._one_hot(y).astype(X.dtype)
-        sample_weight = _check_sample_weight(
-            sample_weight, X[:, 0, 0], dtype=X.dtype, ensure_non_negative=True
+        sample_weight = check_weights(
+            sample_weight,
+            len(X),
+            dtype=X.dtype,
+            class_weight=self.class_weight,
+            y=y,
+            classes=self.classes_,
         )
-        if self.class_weight is not None:
-            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
-        if not sample_weight.sum() > 0:
-            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
-        return X, mask, targets, sample_weight.astype(X.dtype, copy=False)
+        return X, mask, targets, sample_weight
 
     def _one_hot(self, y):
         """One column per class, also for two classes."""
@@ -459,14 +466,16 @@ class LSTMSequenceClassifier(
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        X, mask = check_sequences(self, X, reset=False)
+        X, mask = check_sequences(
+            self, X, reset=False, model_dtype=self.output_weights_.dtype
+        )
         n_features = self._net.n_inputs
         if X.shape[2] != n_features:
             raise ValueError(
                 f"X has {X.shape[2]} features per time step, but "
                 f"{type(self).__name__} was fitted with {n_features}."
             )
-        return X.astype(self.output_weights_.dtype, copy=False), mask
+        return X, mask
 
     def _architecture(self, X):
         return {

@@ -9,6 +9,8 @@ which methods predict, and the inputs that only make sense for it.
 from collections import namedtuple
 
 import numpy as np
+import pandas as pd
+from scipy import sparse
 
 from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder
 from sklearn_lstm.datasets import make_addition
@@ -105,6 +107,83 @@ COMMON_BAD = {
 }
 
 
+def _weights(value, index=None):
+    """``sample_weight`` of ones, as an object array, with ``value`` at
+    ``index`` (everywhere if None)."""
+
+    def kwargs(X, y):
+        sw = np.ones(len(y), dtype=object)
+        sw[slice(None) if index is None else index] = value
+        return {"sample_weight": sw}
+
+    return kwargs
+
+
+# Weights: each problem has its own message.
+_WEIGHT_BAD = {}
+for _method in ("fit", "score"):
+    _WEIGHT_BAD.update(
+        {
+            f"{_method}_sample_weight_{name}": Bad(
+                lambda X, y: (X, y), match, methods=(_method,), error=error, kwargs=kw
+            )
+            for name, match, error, kw in [
+                ("nan", "sample_weight contains NaN", ValueError, _weights(np.nan, 0)),
+                (
+                    "inf",
+                    "sample_weight contains infinity",
+                    ValueError,
+                    _weights(np.inf, 1),
+                ),
+                ("none", "sample_weight contains None", ValueError, _weights(None, 2)),
+                ("string", "must hold numbers", TypeError, _weights("heavy", 0)),
+                (
+                    "negative",
+                    "Negative values in sample_weight",
+                    ValueError,
+                    _weights(-1e-300, 3),
+                ),
+                ("all_zero", "at least one non-zero", ValueError, _weights(0.0)),
+                (
+                    "wrong_length",
+                    r"sample_weight\.shape",
+                    ValueError,
+                    lambda X, y: {"sample_weight": np.ones(len(y) + 1)},
+                ),
+                (
+                    "2d",
+                    r"sample_weight\.shape",
+                    ValueError,
+                    lambda X, y: {"sample_weight": np.ones((len(y), 1))},
+                ),
+            ]
+        }
+    )
+COMMON_BAD.update({k: v for k, v in _WEIGHT_BAD.items() if k.startswith("fit_")})
+# RNNBinaryAdder.score is its own; the classifier's is scikit-learn's.
+ADDER_SCORE_BAD = {k: v for k, v in _WEIGHT_BAD.items() if k.startswith("score_")}
+
+# Integer parameters refuse booleans and sizes that cannot be allocated; every
+# message names the parameter.
+COMMON_BAD.update(
+    {
+        f"{param}={value!r}": Bad(
+            lambda X, y: (X, y), param, methods=("fit",), params={param: value}
+        )
+        for param, value in [
+            ("hidden_size", True),
+            ("n_layers", True),
+            ("max_iter", True),
+            ("batch_size", True),
+            ("n_iter_no_change", np.True_),
+            ("hidden_size", 2.0),
+            ("hidden_size", 10**12),
+            ("n_layers", 10**9),
+        ]
+    }
+)
+
+
 def _ragged(X, empty=None):
     """``X`` as a list of sequences of lengths ``3 + i % 3``, sequence ``empty``
     (if given) of length 0."""
@@ -186,6 +265,60 @@ CLASSIFIER_BAD = {
         methods=("partial_fit",),
         starts=("unfitted",),
     ),
+    "partial_fit_empty_classes": Bad(
+        lambda X, y: (X, y),
+        "classes is empty",
+        methods=("partial_fit",),
+        kwargs={"classes": []},
+        starts=("unfitted",),
+    ),
+    "2d_other_n_timesteps": Bad(
+        lambda X, y: (X[:, :-1, 0], y),
+        "time steps",
+        methods=("predict", "partial_fit"),
+    ),
+    "scalar_among_sequences": Bad(
+        lambda X, y: ([X[0], 3.0, *X[2:]], y), r"X\[1\] is 3.0, not a sequence"
+    ),
+    "ragged_steps_in_a_sequence": Bad(
+        lambda X, y: ([[[1.0, 2.0], [3.0]], *X[1:]], y),
+        r"X\[0\] is not a rectangular array",
+    ),
+    "sparse_sequences": Bad(
+        lambda X, y: ([sparse.csr_matrix(x) for x in X], y),
+        r"Sparse data was passed for X\[0\]",
+        error=TypeError,
+    ),
+    "y_strings_and_ints": Bad(
+        lambda X, y: (X, _set(y, 0, 1, object)), "mixes labels", methods=("fit",)
+    ),
+    "y_none": Bad(
+        lambda X, y: (X, _set(y, 1, None, object)),
+        "y contains None",
+        methods=("fit", "partial_fit"),
+    ),
+    **{
+        f"class_weight_{name}": Bad(
+            lambda X, y: (X, y),
+            match,
+            methods=("fit", "partial_fit"),
+            error=error,
+            params={"class_weight": {"pos": value, "neg": 1.0}},
+        )
+        for name, value, match, error in [
+            ("negative", -1.0, "Negative values in class_weight", ValueError),
+            ("nan", np.nan, "class_weight contains NaN", ValueError),
+            ("inf", np.inf, "class_weight contains infinity", ValueError),
+            ("none", None, "class_weight contains None", ValueError),
+            ("string", "2", "class_weight must hold numbers", TypeError),
+        ]
+    },
+    "class_weight_unknown_label": Bad(
+        lambda X, y: (X, y),
+        "not classes",
+        methods=("fit",),
+        params={"class_weight": {"pos": 2.0, "typo": 1.0}},
+    ),
 }
 
 ADDER_BAD = {
@@ -214,7 +347,30 @@ ADDER_BAD = {
     ),
     "zero_operands": Bad(lambda X, y: (X[:, :0], y), "0 feature"),
     "string_targets": Bad(
-        lambda X, y: (X, y.astype(str)), "numbers", ("fit",), TypeError
+        lambda X, y: (X, y.astype(str)), "numbers", ("fit", "score"), TypeError
+    ),
+    **ADDER_SCORE_BAD,
+    "score_y_none": Bad(lambda X, y: (X, None), "needs y", methods=("score",)),
+    "score_y_nan": Bad(
+        lambda X, y: (X, _set(y, 0, np.nan)), "y contains NaN", methods=("score",)
+    ),
+    "fraction_bits=True": Bad(
+        lambda X, y: (X, y),
+        "fraction_bits",
+        methods=("fit",),
+        params={"fraction_bits": True},
+    ),
+    # The range of operands is [-2**63, 2**63) for ints and floats alike.
+    "float_2.0**63": Bad(
+        lambda X, y: (_set(X, (0, 0), 2.0**63), y),
+        "too large for int64",
+        methods=("predict",),
+    ),
+    "float_2.0**60_with_3_fraction_bits": Bad(
+        lambda X, y: (_set(X, (0, 0), 2.0**60), y),
+        "too large for int64",
+        methods=("predict",),
+        params={"fraction_bits": 3},
     ),
 }
 
@@ -227,6 +383,14 @@ def _trailing_nan(X):
     return X
 
 
+def _object_array(seqs):
+    """A 1-D object array holding one sequence per element."""
+    out = np.empty(len(seqs), dtype=object)
+    for i, x in enumerate(seqs):
+        out[i] = x
+    return out
+
+
 CLASSIFIER_VALID = {
     "trailing_nan_padding": lambda X, y: (_trailing_nan(X), y),
     "ragged_list": lambda X, y: (_ragged(X), y),
@@ -236,6 +400,10 @@ CLASSIFIER_VALID = {
     "float32": lambda X, y: (X.astype(np.float32), y),
     "integers": lambda X, y: ((10 * X).astype(np.int64), y),
     "tuple_of_lists": lambda X, y: (tuple(x.tolist() for x in X), y),
+    "pandas_series_of_sequences": lambda X, y: (pd.Series(_ragged(X)), y),
+    "object_array_of_sequences": lambda X, y: (_object_array(_ragged(X)), y),
+    "object_array_of_equal_sequences": lambda X, y: (_object_array(list(X)), y),
+    "steps_of_1e308": lambda X, y: (np.sign(X) * 1e308, y),
 }
 
 ADDER_VALID = {
@@ -250,6 +418,8 @@ ADDER_VALID = {
     "fractions": lambda X, y: (X / 4, y / 4),
     "float32": lambda X, y: (X.astype(np.float32), y),
     "booleans": lambda X, y: (X > 10, (X > 10).sum(axis=1)),
+    "int_-2**63": lambda X, y: (_set(X, (0, 0), -(2**63), np.int64), y),
+    "float_-2.0**63": lambda X, y: (_set(X, (0, 0), -(2.0**63)), y),
 }
 
 

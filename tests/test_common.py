@@ -1,14 +1,31 @@
 """scikit-learn's estimator checks on every public estimator.
 
 The estimators are the records of ``estimator_cases.CASES``, so that a new
-estimator joins these checks and the reliability tests with one record.
+estimator joins these checks and the reliability tests with one record. The
+checks run twice: on the fast seeded instances of the records, and on
+default instances (``check_estimator(Estimator())`` must pass as users run it).
 """
 
 from estimator_cases import CASES
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-# Checks that cannot pass, with the reason: none.
+# Checks that cannot pass, with the reason, by class name.
 EXPECTED_FAILED_CHECKS = {}
+
+# Default instances: the same, plus the checks that only defaults miss.
+EXPECTED_FAILED_DEFAULT_CHECKS = {
+    **EXPECTED_FAILED_CHECKS,
+    "LSTMSequenceClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "With the default 200 Adam epochs on the check's 15 samples of 30 "
+            "steps, gradient clipping (clip_norm=5) is active and the trajectory "
+            "is chaotic: the 1e-16 rounding differences between weighted and "
+            "repeated sums grow about 1.25x per epoch to 0.1 in the "
+            "probabilities. clip_norm=None, hidden_size=8 or solver='sgd' stay "
+            "at 1e-12 or below. Kept visible until the new defaults converge."
+        ),
+    },
+}
 
 
 @parametrize_with_checks(
@@ -18,4 +35,14 @@ EXPECTED_FAILED_CHECKS = {}
     ),
 )
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(
+    [type(case.make_estimator())() for case in CASES.values()],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_DEFAULT_CHECKS.get(
+        type(est).__name__, {}
+    ),
+)
+def test_sklearn_compatible_default_estimator(estimator, check):
     check(estimator)

@@ -458,3 +458,137 @@ def test_training_memory_grows_linearly_with_sequence_length(estimator_case):
     peak = {T: _loss_grad_peak(est, T) for T in (200, 400, 800)}
     assert 1.5 < peak[400] / peak[200] < 2.5, peak
     assert 3 < peak[800] / peak[200] < 5, peak
+
+
+# ---------------------------------------------------------------------------
+# Families of issue 13: each has a test here or inputs in estimator_cases.py
+# ---------------------------------------------------------------------------
+
+
+def _skip_unless_sequences(case):
+    if not case.variable_length:
+        pytest.skip(f"{case.name} does not read sequences of floats")
+
+
+@pytest.mark.parametrize("method", ["predict", "partial_fit"])
+def test_float32_model_refuses_what_float32_cannot_hold(estimator_case, method):
+    """The finiteness check applies to X as the model computes with it: a
+    float32 model refuses float64 values beyond float32's range, without the
+    NaN and the overflow warning that casting after the check gave."""
+    case = estimator_case
+    _skip_unless_sequences(case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est = case.make_estimator().fit(case.X.astype(np.float32), case.y)
+    X = case.X.copy()
+    X[0, 0, 0] = 1e39
+    before = copy.deepcopy(est.__dict__)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="too large for float32"):
+            if method == "predict":
+                est.predict(X)
+            else:
+                est.partial_fit(X, case.y)
+    _assert_identical(est.__dict__, before, "est.__dict__")
+
+
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_continued_training_reads_sequences_of_any_length(estimator_case, how):
+    """Chunks of data that arrive over time have their own lengths: 3-D arrays
+    and lists of any length continue training; 2-D univariate input keeps the
+    number of time steps of the first fit, and the message says time steps."""
+    case = estimator_case
+    _skip_unless_sequences(case)
+    est = _fitted(case).set_params(warm_start=True)
+    cont = est.partial_fit if how == "partial_fit" else est.fit
+    n_iter = est.n_iter_
+    cont(case.X[:, :-2], case.y)  # shorter 3-D
+    cont([np.concatenate([x, x]) for x in case.X], case.y)  # longer list
+    assert est.n_iter_ > n_iter
+    assert est.n_features_in_ == case.X.shape[1]  # as the first fit recorded
+    univariate = case.make_estimator().fit(case.X[:, :, 0], case.y)
+    with pytest.raises(ValueError, match="time steps seen in fit"):
+        univariate.partial_fit(case.X[:, :-1, 0], case.y)
+
+
+@pytest.mark.parametrize("scale", [1e308, 1e-300, 5e-324])
+def test_extreme_weights_train_like_unit_weights(estimator_case, scale):
+    """The loss is a weighted mean: weights of one magnitude, however extreme,
+    give the model of unit weights, without overflow warnings."""
+    case = estimator_case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        expected = case.make_estimator().fit(case.X, case.y)
+        est = case.make_estimator().fit(
+            case.X, case.y, sample_weight=np.full(len(case.y), scale)
+        )
+        proba = getattr(est, case.proba_method)(case.X)
+    np.testing.assert_allclose(
+        proba, getattr(expected, case.proba_method)(case.X), rtol=1e-6, atol=1e-9
+    )
+
+
+def test_negative_class_weight_is_refused_like_a_negative_sample_weight():
+    case = CASES["LSTMSequenceClassifier"]
+    X, y = case.make_data()
+    est = case.make_estimator().set_params(class_weight={y[0]: -1.0})
+    with pytest.raises(ValueError, match="Negative values in class_weight"):
+        est.fit(X, y)
+    with pytest.raises(ValueError, match="Negative values in sample_weight"):
+        case.make_estimator().fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+def test_nested_set_params_on_a_parameter_that_is_no_estimator(estimator_case):
+    est = estimator_case.make_estimator()
+    with pytest.raises(ValueError, match="hidden_size=.* is not an estimator"):
+        est.set_params(hidden_size__units=3)
+    with pytest.raises(ValueError, match="Invalid parameter 'no_such'"):
+        est.set_params(no_such__units=3)
+
+
+def test_feature_names_out_follow_the_fitted_network(estimator_case):
+    """Not fitted: NotFittedError. Fitted: one name per column of ``transform``,
+    whatever ``set_params`` changed since."""
+    case = estimator_case
+    est = case.make_estimator()
+    if not hasattr(est, "get_feature_names_out"):
+        pytest.skip(f"{case.name} is no transformer")
+    with pytest.raises(NotFittedError):
+        est.get_feature_names_out()
+    est = _fitted(case).set_params(hidden_size=7)
+    assert len(est.get_feature_names_out()) == est.transform(case.X).shape[1]
+
+
+def test_early_stopping_scores_with_sample_weights(estimator_case, monkeypatch):
+    """The validation part keeps its sample weights (as in MLP) and is
+    stratified exactly for classifiers."""
+    case = estimator_case
+    from sklearn.base import is_classifier
+
+    import sklearn_lstm._training as training
+
+    seen = {}
+    split = training.train_test_split
+
+    def recording_split(*args, **kwargs):
+        seen["stratify"] = kwargs.get("stratify")
+        return split(*args, **kwargs)
+
+    monkeypatch.setattr(training, "train_test_split", recording_split)
+    est = case.make_estimator().set_params(
+        early_stopping=True, validation_fraction=0.5, max_iter=2
+    )
+    score = type(est)._validation_score
+    weights = []
+
+    def recording_score(self, X, mask, targets, sample_weight):
+        weights.append(sample_weight.copy())
+        return score(self, X, mask, targets, sample_weight)
+
+    monkeypatch.setattr(type(est), "_validation_score", recording_score)
+    sw = np.arange(1, len(case.y) + 1, dtype=float)
+    est.fit(case.X, case.y, sample_weight=sw)
+    assert weights and len(np.unique(weights[0])) > 1, "weights were dropped"
+    assert (seen["stratify"] is not None) == is_classifier(est)
