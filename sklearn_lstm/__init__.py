@@ -5,11 +5,15 @@ from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
 from ._persistence import InconsistentVersionWarning
 from ._preprocessing import SequenceStandardScaler
+from ._regressor import LSTMSequenceRegressor
+from ._tagger import LSTMSequenceTagger
 from ._version import __version__
 
 __all__ = [
     "InconsistentVersionWarning",
     "LSTMSequenceClassifier",
+    "LSTMSequenceRegressor",
+    "LSTMSequenceTagger",
     "RNNBinaryAdder",
     "SequenceStandardScaler",
     "datasets",

@@ -12,7 +12,12 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder
+from sklearn_lstm import (
+    LSTMSequenceClassifier,
+    LSTMSequenceRegressor,
+    LSTMSequenceTagger,
+    RNNBinaryAdder,
+)
 from sklearn_lstm.datasets import make_addition
 
 
@@ -456,6 +461,119 @@ def _additions(n_samples=200, seed=0):
     return make_addition(n_samples, n_bits=6, random_state=seed)
 
 
+# Inputs of the sequences every LSTM estimator reads, whatever its targets.
+SEQUENCE_BAD = {
+    name: CLASSIFIER_BAD[name]
+    for name in [
+        "nan_in_some_features",
+        "nan_step_inside",
+        "nan_first_step",
+        "all_nan_sequence",
+        "empty_sequence_in_list",
+        "zero_timesteps",
+        "list_mixed_n_features",
+        "ragged_mixed_n_features",
+    ]
+}
+
+REGRESSOR_BAD = {
+    "y_nan": Bad(lambda X, y: (X, _set(y, 3, np.nan)), "y contains NaN", ("fit",)),
+    "y_inf": Bad(lambda X, y: (X, _set(y, 3, np.inf)), "y contains inf", ("fit",)),
+    "y_strings": Bad(
+        lambda X, y: (X, np.full(len(y), "abc")), "string", ("fit",), NUMBER_ERRORS
+    ),
+    "y_3d": Bad(lambda X, y: (X, y.reshape(-1, 1, 1)), "y", ("fit",)),
+    "partial_fit_other_n_outputs": Bad(
+        lambda X, y: (X, np.column_stack([y, y])),
+        "y has 2 targets",
+        methods=("partial_fit",),
+    ),
+}
+
+REGRESSOR_VALID = {
+    **CLASSIFIER_VALID,
+    "one_sample": lambda X, y: (X[:1], y[:1]),
+    "constant_y": lambda X, y: (X, np.full(len(y), 3.0)),
+    "two_targets": lambda X, y: (X, np.column_stack([y, -2 * y])),
+    "integer_y": lambda X, y: (X, np.rint(10 * y).astype(np.int64)),
+    "y_column": lambda X, y: (X, y[:, None]),
+}
+
+REGRESSOR_EXTREME = {
+    **CLASSIFIER_EXTREME,
+    "y_1e9": lambda X, y: (X, y * 1e9),
+    "y_1e-9": lambda X, y: (X, y * 1e-9),
+}
+
+
+def _label_list(X, y):
+    """``X`` as a ragged list and ``y`` as one label array per sequence."""
+    seqs = _ragged(X)
+    return seqs, [labels[: len(x)] for x, labels in zip(seqs, y)]
+
+
+TAGGER_BAD = {
+    **SEQUENCE_BAD,
+    "y_nan": Bad(
+        lambda X, y: (X, _set(y == "pos", (3, 1), np.nan)), "y contains NaN", ("fit",)
+    ),
+    "one_class": Bad(
+        lambda X, y: (X, np.full(y.shape, "pos")), "at least 2 classes", ("fit",)
+    ),
+    "continuous_y": Bad(lambda X, y: (X, X[:, :, 0]), "Unknown label type", ("fit",)),
+    "y_too_few_steps": Bad(
+        lambda X, y: (X, y[:, :-1]), "labels for 5 time steps, but X has 6", ("fit",)
+    ),
+    "y_list_wrong_lengths": Bad(
+        lambda X, y: (_ragged(X), [labels[:2] for labels in y[:-1]] + [y[-1]]),
+        r"y\[0\] has 2 labels, but sequence 0 of X has 3",
+        methods=("fit", "score"),
+    ),
+    "y_3d": Bad(lambda X, y: (X, y[:, :, None]), "got a 3-D array", ("fit",)),
+    "unseen_label_partial_fit": Bad(
+        _unseen_label, "not seen in classes_", methods=("partial_fit",)
+    ),
+}
+
+TAGGER_VALID = {
+    **CLASSIFIER_VALID,
+    "one_step_sequences": lambda X, y: (X[:, :1], y[:, :1]),
+    "list_of_label_arrays": _label_list,
+    "tuple_of_label_lists": lambda X, y: tuple(
+        tuple(a.tolist() for a in part) for part in _label_list(X, y)
+    ),
+    "one_label_per_sequence": lambda X, y: (X, y[:, 0]),
+    "integer_labels": lambda X, y: (X, (y == "pos").astype(int)),
+    "padded_labels_are_ignored": lambda X, y: (
+        _trailing_nan(X),
+        np.where(np.isnan(_trailing_nan(X)[:, :, 0]), None, y),
+    ),
+}
+
+
+def _regression_sequences(n_samples=60, n_timesteps=6, n_features=2, seed=0):
+    """Sequences whose target is set by the first and the last steps."""
+    X, _ = _sequences(n_samples, n_timesteps, n_features, seed)
+    return X, 2 * X[:, 0, 0] - X[:, -1, 1]
+
+
+def _tagged_sequences(n_samples=60, n_timesteps=6, n_features=2, seed=0):
+    """Sequences labelled at each step by the sign of the running sum of the
+    first feature: the tagger must carry a sum along."""
+    X, _ = _sequences(n_samples, n_timesteps, n_features, seed)
+    return X, np.where(np.cumsum(X[:, :, 0], axis=1) > 0, "pos", "neg")
+
+
+def _long_regression_sequences():
+    X, _ = _long_sequences()
+    return X, X[:, 0, 0]
+
+
+def _long_tagged_sequences():
+    X, _ = _long_sequences()
+    return X, np.where(X[:, :, 0] > 0, "pos", "neg")
+
+
 EstimatorCase = namedtuple(
     "EstimatorCase",
     [
@@ -526,6 +644,38 @@ CASES = {
             longest_input=_widest_operands,
             diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X, y)),
             grid={"hidden_size": [4, 8], "learning_rate": [0.05, 0.2]},
+        ),
+        EstimatorCase(
+            name="LSTMSequenceRegressor",
+            make_estimator=lambda: LSTMSequenceRegressor(
+                hidden_size=16, max_iter=30, random_state=0
+            ),
+            make_data=_regression_sequences,
+            output_methods=["predict", "transform"],
+            proba_method=None,
+            variable_length=True,
+            bad_inputs={**COMMON_BAD, **SEQUENCE_BAD, **REGRESSOR_BAD},
+            valid_inputs=REGRESSOR_VALID,
+            extreme_inputs=REGRESSOR_EXTREME,
+            longest_input=_long_regression_sequences,
+            diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
+            grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
+        ),
+        EstimatorCase(
+            name="LSTMSequenceTagger",
+            make_estimator=lambda: LSTMSequenceTagger(
+                hidden_size=8, max_iter=15, random_state=0
+            ),
+            make_data=_tagged_sequences,
+            output_methods=["predict", "predict_proba", "predict_log_proba"],
+            proba_method="predict_proba",
+            variable_length=True,
+            bad_inputs={**COMMON_BAD, **TAGGER_BAD},
+            valid_inputs=TAGGER_VALID,
+            extreme_inputs=CLASSIFIER_EXTREME,
+            longest_input=_long_tagged_sequences,
+            diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
+            grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
         ),
     ]
 }

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder
+from sklearn_lstm import (
+    LSTMSequenceClassifier,
+    LSTMSequenceRegressor,
+    LSTMSequenceTagger,
+    RNNBinaryAdder,
+)
 from sklearn_lstm._testing import numerical_gradient, relative_error
 
 pytestmark = pytest.mark.filterwarnings(
@@ -170,7 +175,23 @@ def _adder_case(rng):
     return est, X, X.sum(axis=1)
 
 
-@pytest.mark.parametrize("make_case", [_classifier_case, _adder_case])
+def _regressor_case(rng):
+    est = LSTMSequenceRegressor(
+        hidden_size=3, alpha=0.1, batch_size=4, max_iter=1, random_state=0
+    )
+    return est, rng.normal(size=(6, 4, 2)), rng.normal(size=6)
+
+
+def _tagger_case(rng):
+    est = LSTMSequenceTagger(
+        hidden_size=3, alpha=0.1, batch_size=4, max_iter=1, random_state=0
+    )
+    return est, rng.normal(size=(6, 4, 2)), rng.randint(0, 3, size=(6, 4))
+
+
+@pytest.mark.parametrize(
+    "make_case", [_classifier_case, _adder_case, _regressor_case, _tagger_case]
+)
 def test_integer_sample_weight_equals_repeated_samples(make_case):
     """The loss is the weighted mean: weight 2 is the sample written twice."""
     est, X, y = make_case(np.random.RandomState(0))
@@ -201,3 +222,78 @@ def test_integer_sample_weight_equals_repeated_samples(make_case):
     loss, _ = est._loss_grad(Xv, mask, targets, weights)
     loss_scaled, _ = est._loss_grad(Xv, mask, targets, 10 * weights)
     assert loss_scaled == pytest.approx(loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("padded", [False, True], ids=["full", "ragged"])
+@pytest.mark.parametrize(
+    "architecture",
+    [
+        {"readout": "last"},
+        {"readout": "mean", "n_layers": 2},
+        {"readout": "last", "bidirectional": True},
+    ],
+    ids=["last", "mean-2-layers", "bidirectional"],
+)
+@pytest.mark.parametrize("n_outputs", [1, 2])
+def test_regressor_loss_grad(n_outputs, architecture, padded, seed):
+    rng = np.random.RandomState(seed)
+    n_samples, max_len, n_features = 7, 5, 2
+    if padded:
+        X = _ragged_sequences(rng, n_samples, max_len, n_features)
+    else:
+        X = rng.normal(size=(n_samples, max_len, n_features))
+    y = 100 + 50 * rng.normal(size=(n_samples, n_outputs))
+    est = LSTMSequenceRegressor(
+        hidden_size=3,
+        alpha=0.3,
+        batch_size=4,
+        max_iter=1,
+        random_state=seed,
+        **architecture,
+    ).fit(X, y)
+    Xv, mask, targets, sample_weight = est._validate_fit_data(
+        X, y, None, reset=False, incremental=True, classes=None
+    )
+    assert (mask is not None) == padded
+    assert targets.shape == (n_samples, n_outputs)
+    sample_weight = rng.uniform(0.2, 3.0, size=n_samples)
+    _check_model_gradient(est, Xv, mask, targets, sample_weight)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("n_layers", [1, 2])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_tagger_loss_grad(n_classes, n_layers, bidirectional, seed):
+    """Per-step softmax outputs, with padding: every real step's loss counts."""
+    rng = np.random.RandomState(seed)
+    n_samples, max_len, n_features = 6, 5, 2
+    X = _ragged_sequences(rng, n_samples, max_len, n_features)
+    y = rng.randint(0, n_classes, size=(n_samples, max_len))
+    y[0, :n_classes] = np.arange(n_classes)  # every class at a real step
+    est = LSTMSequenceTagger(
+        hidden_size=3,
+        n_layers=n_layers,
+        bidirectional=bidirectional,
+        alpha=0.3,
+        batch_size=4,
+        max_iter=1,
+        random_state=seed,
+    ).fit(X, y)
+    Xv, mask, targets, sample_weight = est._validate_fit_data(
+        X, y, None, reset=False, incremental=True, classes=None
+    )
+    assert mask is not None
+    assert targets.shape == (n_samples, max_len, n_classes)
+    assert not targets[~mask].any()  # padded steps have no target
+    sample_weight = rng.uniform(0.2, 3.0, size=n_samples)
+    _check_model_gradient(est, Xv, mask, targets, sample_weight)
+
+    # Targets at padded steps do not matter, in either direction.
+    other = np.where(mask[:, :, None], targets, 1.0 / n_classes)
+    loss, grads = est._loss_grad(Xv, mask, targets, sample_weight)
+    loss_other, grads_other = est._loss_grad(Xv, mask, other, sample_weight)
+    assert loss_other == pytest.approx(loss, rel=1e-12)
+    for g, g_other in zip(grads, grads_other):
+        assert_allclose(g_other, g, rtol=1e-12, atol=1e-15)

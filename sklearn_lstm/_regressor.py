@@ -1,0 +1,464 @@
+"""LSTM regressor for sequences."""
+
+import numpy as np
+from sklearn.base import (
+    ClassNamePrefixFeaturesOutMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.metrics import r2_score
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+
+from ._base import SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
+from ._training import _check_partial_fit
+from ._validation import check_sequences
+
+
+class LSTMSequenceRegressor(
+    RegressorMixin,
+    TransformerMixin,
+    ClassNamePrefixFeaturesOutMixin,
+    BaseRecurrentNetwork,
+):
+    """Sequence regressor: an LSTM reads each sequence, a linear layer predicts.
+
+    A stack of ``n_layers`` LSTM layers reads each sequence step by step; a
+    dense linear layer on the top layer's states (by default the hidden state
+    after the last real step) predicts one or several numbers. The network is
+    trained on the squared error by backpropagation through time with
+    minibatch SGD, Adam or RMSprop. The targets are standardized for training
+    and predictions are mapped back, so their scale does not matter.
+
+    Parameters
+    ----------
+    hidden_size : int, default=32
+        Number of hidden units of each LSTM layer (per direction).
+
+    n_layers : int, default=1
+        Number of stacked LSTM layers.
+
+    bidirectional : bool, default=False
+        Whether each layer also reads the sequences backwards, and passes on
+        both directions' states (``2 * hidden_size`` features).
+
+    readout : {'last', 'mean', 'max'}, default='last'
+        What the output layer reads of the top layer's hidden states: the
+        state after the last real step (for the backward direction, after the
+        first step), or their mean or maximum over the real steps.
+
+    dropout : float, default=0.0
+        Fraction of each layer's output features zeroed during training (one
+        mask per sequence, the same at every step).
+
+    recurrent_dropout : float, default=0.0
+        Fraction of the recurrent weights zeroed during training (one mask per
+        minibatch, the same at every step).
+
+    solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
+        The optimizer.
+
+    learning_rate : float, default=1e-2
+        Step size of the optimizer.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weight matrices (not the biases).
+
+    batch_size : int or 'auto', default=32
+        Size of the minibatches; 'auto' means ``min(200, n_samples)``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    clip_norm : float or None, default=5.0
+        Gradients of each minibatch are rescaled so that their global L2 norm
+        is at most ``clip_norm``; None disables clipping.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or of the validation score) below which an
+        epoch counts as no improvement.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement before training stops.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training data and
+        stop when its R² (weighted by ``sample_weight``) stops improving. The
+        weights of the best epoch are kept.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+        Only used when early_stopping=True.
+
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch.
+
+    momentum : float, default=0.9
+        Momentum of the updates. Only used when solver='sgd'.
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum. Only used when solver='sgd'.
+
+    beta_1 : float, default=0.9
+        Decay rate of the first moment estimates. Only used when solver='adam'.
+
+    beta_2 : float, default=0.999
+        Decay rate of the second moment estimates. Only used when
+        solver='adam'.
+
+    epsilon : float, default=1e-8
+        Numerical stability constant. Only used when solver='adam' or
+        solver='rmsprop'.
+
+    rho : float, default=0.9
+        Decay rate of the running average of squared gradients. Only used when
+        solver='rmsprop'.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weight initialization, the shuffling, the dropout masks
+        and the validation split. Pass an int for reproducible results: the
+        same seed gives bit-identical models.
+
+    warm_start : bool, default=False
+        Whether :meth:`fit` continues from the current weights (and target
+        scaling) instead of initializing new ones.
+
+    verbose : int, default=0
+        Whether to print one line per epoch (loss, validation score, seconds).
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+
+    target_mean_ : ndarray of shape (n_outputs_,)
+        Weighted mean of each target in the data of the first ``fit`` (or
+        ``partial_fit``): the network learns ``(y - target_mean_) /
+        target_scale_``.
+
+    target_scale_ : ndarray of shape (n_outputs_,)
+        Weighted standard deviation of each target (1 for a constant target).
+
+    n_features_in_ : int
+        Number of time steps of ``X`` in its array form, as
+        :func:`~sklearn.utils.validation.validate_data` records it: the
+        number of columns for 2-D ``X`` (univariate sequences), ``X.shape[1]``
+        for 3-D ``X``, the longest sequence for a list. 2-D input to
+        ``predict`` must have this many columns; 3-D and list input may have
+        any number of time steps.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names of a DataFrame ``X``; only set when they are all strings.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training samples seen: ``n_samples`` per epoch, less the
+        validation set when early_stopping=True.
+
+    loss_ : float
+        Loss of the last epoch: half the mean squared error of the
+        standardized targets (summed over the targets) plus the L2 penalty.
+
+    loss_curve_ : list of float
+        Loss of each epoch.
+
+    best_loss_ : float or None
+        Lowest loss of an epoch of the last ``fit``; None when
+        early_stopping=True, as in MLPRegressor.
+
+    validation_scores_ : list of float or None
+        Validation R² after each epoch, when early_stopping=True.
+
+    best_validation_score_ : float or None
+        Best validation R² of the last ``fit``, whose weights it keeps, when
+        early_stopping=True.
+
+    input_weights_ : list of ndarray
+        Input-to-gates weights of each layer and direction, shape
+        ``(n_inputs_l, 4 * hidden_size)``, gates packed in the order (i, f, g,
+        o) as in PyTorch. With ``bidirectional=True`` the backward direction of
+        layer ``l`` is entry ``2 * l + 1``.
+
+    recurrent_weights_ : list of ndarray
+        Hidden-to-gates weights, shape ``(hidden_size, 4 * hidden_size)``.
+
+    biases_ : list of ndarray
+        Gate biases, shape ``(4 * hidden_size,)``.
+
+    output_weights_ : ndarray of shape (n_directions * hidden_size, n_outputs_)
+        Weights of the linear output layer.
+
+    output_bias_ : ndarray of shape (n_outputs_,)
+        Bias of the linear output layer.
+
+    See Also
+    --------
+    LSTMSequenceClassifier : The same network with a softmax output layer.
+    LSTMSequenceTagger : A label at every time step.
+    sklearn.neural_network.MLPRegressor : Multi-layer perceptron regressor.
+
+    Notes
+    -----
+    Each layer computes, for every time step ``t``, with ``x[t]`` its input::
+
+        i, f, g, o = split(x[t] @ Wx + h[t-1] @ Wh + b, 4)
+        i, f, o = sigmoid(i), sigmoid(f), sigmoid(o)
+        g = tanh(g)
+        c[t] = f * c[t-1] + i * g
+        h[t] = o * tanh(c[t])
+
+    and the prediction is ``target_mean_ + target_scale_ * (z @ W_out +
+    b_out)``, with ``z`` the readout of the top layer's states (``h[T]`` by
+    default). Padded time steps (trailing NaN, or the end of a shorter
+    sequence in a list) leave ``h`` and ``c`` unchanged.
+
+    The targets are standardized because the output layer starts with small
+    weights and the L2 penalty and gradient clipping are scale-dependent:
+    trained on raw targets of magnitude 1e3, the network spends its epochs
+    growing ``b_out``.
+
+    References
+    ----------
+    Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+    Neural Computation, 9(8), 1735-1780.
+
+    :arxiv:`Kingma & Ba (2014) <1412.6980>`. Adam: a method for stochastic
+    optimization.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstm import LSTMSequenceRegressor
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 5, 1))
+    >>> y = 100 + 10 * X[:, :, 0].sum(axis=1)  # the sum of the steps
+    >>> reg = LSTMSequenceRegressor(hidden_size=8, max_iter=100,
+    ...                             random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).round()
+    array([...])
+    >>> reg.score(X, y) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRecurrentNetwork._parameter_constraints,
+        **SEQUENCE_MODEL_CONSTRAINTS,
+    }
+
+    _cell = "lstm"
+    _head = "identity"
+
+    def __init__(
+        self,
+        hidden_size=32,
+        *,
+        n_layers=1,
+        bidirectional=False,
+        readout="last",
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        solver="adam",
+        learning_rate=1e-2,
+        alpha=1e-4,
+        batch_size=32,
+        max_iter=200,
+        clip_norm=5.0,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.bidirectional = bidirectional
+        self.readout = readout
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.clip_norm = clip_norm
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rho = rho
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to sequences ``X`` and targets ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Training sequences. 2-D input holds univariate sequences. Sequences
+            of different lengths are given as a list of arrays of shape
+            ``(n_timesteps_i, n_features)`` or ``(n_timesteps_i,)``, or padded
+            with trailing NaN time steps.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples. Each minibatch's loss is their weighted
+            mean, so integer weights act like repeated samples.
+
+        Returns
+        -------
+        self : object
+            The fitted regressor.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(_check_partial_fit)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over ``X`` and ``y``.
+
+        The target scaling is set by the first call and kept afterwards.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Training sequences, as in :meth:`fit`.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The updated regressor.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
+        X, mask, y = check_sequences(
+            self, X, y, reset=reset, multi_output=True, y_numeric=True
+        )
+        sample_weight = _check_sample_weight(
+            sample_weight, X[:, 0, 0], dtype=X.dtype, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
+        Y = y.reshape(len(y), -1)
+        if reset:
+            self.n_outputs_ = Y.shape[1]
+            self._single_output = y.ndim == 1
+            self.target_mean_ = np.average(Y, axis=0, weights=sample_weight)
+            var = np.average(
+                (Y - self.target_mean_) ** 2, axis=0, weights=sample_weight
+            )
+            scale = np.sqrt(var)
+            # A constant target (or one too small for float64) is only centred.
+            scale[
+                ~(scale > 10 * np.finfo(np.float64).eps * np.abs(self.target_mean_))
+            ] = 1.0
+            self.target_scale_ = scale
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {Y.shape[1]} targets, but {type(self).__name__} was fitted "
+                f"with {self.n_outputs_}."
+            )
+        targets = ((Y - self.target_mean_) / self.target_scale_).astype(X.dtype)
+        return X, mask, targets, sample_weight.astype(X.dtype, copy=False)
+
+    def _validate_X(self, X):
+        check_is_fitted(self)
+        X, mask = check_sequences(self, X, reset=False)
+        n_features = self.input_weights_[0].shape[0]
+        if X.shape[2] != n_features:
+            raise ValueError(
+                f"X has {X.shape[2]} features per time step, but "
+                f"{type(self).__name__} was fitted with {n_features}."
+            )
+        return X.astype(self.output_weights_.dtype, copy=False), mask
+
+    def _architecture(self):
+        return {"readout": self.readout, "bidirectional": self.bidirectional}
+
+    def _validation_score(self, X, mask, targets, sample_weight):
+        # R² of each target does not change with its scale: score the
+        # standardized targets the network learns.
+        return float(
+            r2_score(targets, self._logits(X, mask), sample_weight=sample_weight)
+        )
+
+    def predict(self, X):
+        """Predict the targets of each sequence.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predicted values, 1-D when ``y`` was 1-D in ``fit``.
+        """
+        outputs = self._logits(*self._validate_X(X))
+        y = self.target_mean_ + self.target_scale_ * outputs
+        y = y.astype(outputs.dtype, copy=False)
+        return y[:, 0] if self._single_output else y
+
+    def transform(self, X):
+        """What the output layer reads of each sequence (see ``readout``).
+
+        Use the LSTM as a feature extractor, for instance in a
+        :class:`~sklearn.pipeline.Pipeline` in front of another estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        z : ndarray of shape (n_samples, n_directions * hidden_size)
+            By default the hidden state after each sequence's last real step.
+        """
+        return self._map_features(*self._validate_X(X), np.array)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    @property
+    def _n_features_out(self):
+        """Number of features given by :meth:`transform`."""
+        check_is_fitted(self)
+        return self._net.n_features

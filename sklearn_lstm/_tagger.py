@@ -1,0 +1,568 @@
+"""LSTM sequence tagger: a label at every time step."""
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_consistent_length,
+    check_is_fitted,
+)
+
+from ._activations import log_softmax, softmax
+from ._base import SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
+from ._training import _check_partial_fit
+from ._validation import check_sequences
+
+
+class LSTMSequenceTagger(BaseRecurrentNetwork):
+    """Sequence tagger: an LSTM reads each sequence and labels every time step.
+
+    A stack of ``n_layers`` LSTM layers reads each sequence step by step; a
+    dense softmax layer on the top layer's hidden state at each step gives the
+    probabilities of that step's labels (many-to-many). With
+    ``bidirectional=True`` each step's label also depends on the steps after
+    it. The network is trained on the cross-entropy of every real step by
+    backpropagation through time with minibatch SGD, Adam or RMSprop.
+
+    Parameters
+    ----------
+    hidden_size : int, default=32
+        Number of hidden units of each LSTM layer (per direction).
+
+    n_layers : int, default=1
+        Number of stacked LSTM layers.
+
+    bidirectional : bool, default=False
+        Whether each layer also reads the sequences backwards, so that a step's
+        label depends on the whole sequence, not only on the steps before it.
+
+    dropout : float, default=0.0
+        Fraction of each layer's output features zeroed during training (one
+        mask per sequence, the same at every step).
+
+    recurrent_dropout : float, default=0.0
+        Fraction of the recurrent weights zeroed during training (one mask per
+        minibatch, the same at every step).
+
+    solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
+        The optimizer.
+
+    learning_rate : float, default=1e-2
+        Step size of the optimizer.
+
+    alpha : float, default=1e-4
+        Strength of the L2 penalty on the weight matrices (not the biases).
+
+    batch_size : int or 'auto', default=32
+        Number of sequences per minibatch; 'auto' means ``min(200, n_samples)``.
+
+    max_iter : int, default=200
+        Maximum number of epochs (passes over the training data).
+
+    clip_norm : float or None, default=5.0
+        Gradients of each minibatch are rescaled so that their global L2 norm
+        is at most ``clip_norm``; None disables clipping.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or of the validation score) below which an
+        epoch counts as no improvement.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement before training stops.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the training sequences
+        and stop when their per-step accuracy stops improving. The weights of
+        the best epoch are kept.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training sequences held out for early stopping.
+        Only used when early_stopping=True.
+
+    shuffle : bool, default=True
+        Whether to shuffle the sequences before each epoch.
+
+    momentum : float, default=0.9
+        Momentum of the updates. Only used when solver='sgd'.
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum. Only used when solver='sgd'.
+
+    beta_1 : float, default=0.9
+        Decay rate of the first moment estimates. Only used when solver='adam'.
+
+    beta_2 : float, default=0.999
+        Decay rate of the second moment estimates. Only used when
+        solver='adam'.
+
+    epsilon : float, default=1e-8
+        Numerical stability constant. Only used when solver='adam' or
+        solver='rmsprop'.
+
+    rho : float, default=0.9
+        Decay rate of the running average of squared gradients. Only used when
+        solver='rmsprop'.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weight initialization, the shuffling, the dropout masks
+        and the validation split. Pass an int for reproducible results: the
+        same seed gives bit-identical models.
+
+    warm_start : bool, default=False
+        Whether :meth:`fit` continues from the current weights instead of
+        initializing new ones.
+
+    verbose : int, default=0
+        Whether to print one line per epoch (loss, validation score, seconds).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The labels seen at the real steps of the training sequences.
+
+    n_features_in_ : int
+        Number of time steps of ``X`` in its array form, as
+        :func:`~sklearn.utils.validation.validate_data` records it (see
+        :class:`LSTMSequenceClassifier`).
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names of a DataFrame ``X``; only set when they are all strings.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training sequences seen.
+
+    loss_ : float
+        Loss of the last epoch: the cross-entropy summed over the real steps
+        of a sequence, averaged over the sequences, plus the L2 penalty.
+
+    loss_curve_ : list of float
+        Loss of each epoch.
+
+    best_loss_ : float or None
+        Lowest loss of an epoch of the last ``fit``; None when
+        early_stopping=True.
+
+    validation_scores_ : list of float or None
+        Validation per-step accuracy after each epoch, when
+        early_stopping=True.
+
+    best_validation_score_ : float or None
+        Best validation per-step accuracy of the last ``fit``, whose weights it
+        keeps, when early_stopping=True.
+
+    input_weights_, recurrent_weights_, biases_ : list of ndarray
+        Weights of each layer and direction, as in
+        :class:`LSTMSequenceRegressor`.
+
+    output_weights_ : ndarray of shape (n_directions * hidden_size, n_classes)
+        Weights of the softmax layer, shared by every step.
+
+    output_bias_ : ndarray of shape (n_classes,)
+        Bias of the softmax layer.
+
+    See Also
+    --------
+    LSTMSequenceClassifier : One label per sequence.
+    RNNBinaryAdder : A specialised many-to-many network: bits in, bits out.
+
+    Notes
+    -----
+    **Labels.** ``y`` gives a label to every real step, in one of three forms:
+
+    * a list of 1-D arrays, ``y[i]`` of the length of sequence ``i``, as
+      sklearn-crfsuite takes them;
+    * a 2-D array ``(n_samples, n_timesteps)``, for a 2-D or 3-D ``X`` with as
+      many time steps (for a list ``X``, at least as many as its longest
+      sequence); the labels at padded steps are ignored, whatever they are;
+    * a 1-D array of one label per sequence, which labels each of its steps
+      (target replication). This is how the common tabular checks of
+      scikit-learn (2-D ``X``, 1-D ``y``) read.
+
+    **Outputs.** :meth:`predict` and :meth:`predict_proba` follow the shape of
+    ``X``: a 2-D array ``(n_samples, n_timesteps)`` of labels (and a 3-D array
+    of probabilities) for a 2-D or 3-D ``X`` whose sequences all have every
+    step, and a list of one array per sequence, of its length, when ``X`` is a
+    list or has NaN padding, as there is no label to write at a padded step.
+
+    **Weighting.** The loss and :meth:`score` count every real step once: a
+    long sequence weighs more than a short one. ``sample_weight`` multiplies
+    every step of its sequence. Padded steps carry no loss and no gradient.
+
+    Each layer runs the LSTM cell of :class:`LSTMSequenceClassifier`, and
+    ``p[t] = softmax(h[t] @ W_out + b_out)``.
+
+    References
+    ----------
+    Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+    Neural Computation, 9(8), 1735-1780.
+
+    Graves, A. and Schmidhuber, J. (2005). Framewise phoneme classification
+    with bidirectional LSTM and other neural network architectures. Neural
+    Networks, 18(5-6), 602-610.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstm import LSTMSequenceTagger
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randint(0, 2, size=(200, 8))  # bits
+    >>> y = np.cumsum(X, axis=1) % 2           # parity of the bits so far
+    >>> tagger = LSTMSequenceTagger(hidden_size=8, random_state=0).fit(X, y)
+    >>> tagger.predict([[1, 0, 1, 1]])
+    [array([1, 1, 0, 1])]
+    >>> tagger.score(X, y)
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRecurrentNetwork._parameter_constraints,
+        **{k: v for k, v in SEQUENCE_MODEL_CONSTRAINTS.items() if k != "readout"},
+    }
+
+    _cell = "lstm"
+    _head = "softmax"
+
+    def __init__(
+        self,
+        hidden_size=32,
+        *,
+        n_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        solver="adam",
+        learning_rate=1e-2,
+        alpha=1e-4,
+        batch_size=32,
+        max_iter=200,
+        clip_norm=5.0,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.n_layers = n_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.clip_norm = clip_norm
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rho = rho
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to sequences ``X`` and their per-step labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Training sequences, in the forms :class:`LSTMSequenceClassifier`
+            reads (lists of sequences of different lengths, NaN padding).
+
+        y : list of array-like of shape (n_timesteps_i,), or array-like of \
+                shape (n_samples, n_timesteps) or (n_samples,)
+            The label of each real step (see Notes).
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the sequences: each multiplies the loss of every step
+            of its sequence.
+
+        Returns
+        -------
+        self : object
+            The fitted tagger.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    @available_if(_check_partial_fit)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """Update the model with one epoch over ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Training sequences, as in :meth:`fit`.
+
+        y : list of array-like, or array-like
+            Per-step labels, as in :meth:`fit`.
+
+        classes : array-like of shape (n_classes,), default=None
+            All the labels that will ever appear, read in the first call and
+            ignored afterwards. If None in the first call, the labels of its
+            ``y``; a later label outside them raises a ``ValueError``.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the sequences, as in :meth:`fit`.
+
+        Returns
+        -------
+        self : object
+            The updated tagger.
+        """
+        return self._fit(
+            X, y, sample_weight=sample_weight, incremental=True, classes=classes
+        )
+
+    def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
+        if y is None:
+            raise ValueError(
+                f"This {type(self).__name__} estimator requires y to be passed, "
+                "but the target y is None."
+            )
+        n_timesteps = _array_timesteps(X)
+        X, mask = check_sequences(self, X, reset=reset)
+        labels = _step_labels(y, len(X), _lengths(X, mask), n_timesteps)
+        check_classification_targets(labels)
+        if incremental and not hasattr(self, "classes_"):
+            self._label_binarizer = LabelBinarizer().fit(
+                labels if classes is None else classes
+            )
+            self.classes_ = self._label_binarizer.classes_
+        elif reset and not incremental:
+            self._label_binarizer = LabelBinarizer().fit(labels)
+            self.classes_ = self._label_binarizer.classes_
+        unseen = np.setdiff1d(np.unique(labels), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels not seen in classes_: {unseen.tolist()}; the "
+                f"tagger knows {self.classes_.tolist()}."
+            )
+        if len(self.classes_) < 2:
+            raise ValueError(
+                "The tagger needs at least 2 classes among the labels of the "
+                f"steps; got 1 class: {self.classes_.tolist()}."
+            )
+        Y = self._label_binarizer.transform(labels)
+        if Y.shape[1] == 1:
+            Y = np.hstack([1 - Y, Y])
+        targets = np.zeros(X.shape[:2] + (Y.shape[1],), dtype=X.dtype)
+        if mask is None:
+            targets[...] = Y.reshape(targets.shape)
+        else:
+            targets[mask] = Y  # steps in order, sequence after sequence
+        sample_weight = _check_sample_weight(
+            sample_weight, X[:, 0, 0], dtype=X.dtype, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
+        return X, mask, targets, sample_weight.astype(X.dtype, copy=False)
+
+    def _architecture(self):
+        return {"readout": None, "bidirectional": self.bidirectional}
+
+    def _validation_score(self, X, mask, targets, sample_weight):
+        right = self._logits(X, mask).argmax(-1) == targets.argmax(-1)
+        weights = np.broadcast_to(sample_weight[:, None], right.shape)
+        if mask is not None:
+            weights = weights * mask
+        return float(np.average(right, weights=weights))
+
+    def _validate_X(self, X):
+        """Validated ``X`` and mask, and whether outputs are lists."""
+        check_is_fitted(self)
+        as_list = isinstance(X, list | tuple)
+        X, mask = check_sequences(self, X, reset=False)
+        n_features = self.input_weights_[0].shape[0]
+        if X.shape[2] != n_features:
+            raise ValueError(
+                f"X has {X.shape[2]} features per time step, but "
+                f"{type(self).__name__} was fitted with {n_features}."
+            )
+        X = X.astype(self.output_weights_.dtype, copy=False)
+        return X, mask, as_list or mask is not None
+
+    def _per_step(self, X, fn):
+        """``fn`` of the logits of every step, shaped as the Notes say."""
+        X, mask, as_list = self._validate_X(X)
+        out = fn(self._logits(X, mask))
+        if not as_list:
+            return out
+        return [o[:n] for o, n in zip(out, _lengths(X, mask))]
+
+    def predict(self, X):
+        """Predict the label of every time step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples, n_timesteps), or list of ndarray
+            The labels, a list of one array per sequence (of its length) when
+            ``X`` is a list or has NaN padding.
+        """
+        return self._per_step(X, lambda logits: self.classes_[logits.argmax(-1)])
+
+    def predict_proba(self, X):
+        """Probability of each label at every time step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_timesteps, n_classes), or list \
+                of ndarray
+            Columns in the order of ``classes_``; a list of arrays of shape
+            ``(n_timesteps_i, n_classes)`` when ``X`` is a list or has NaN
+            padding.
+        """
+        return self._per_step(X, softmax)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the probability of each label at every time step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_timesteps, n_classes), or \
+                list of ndarray
+            As :meth:`predict_proba`, computed from the logits.
+        """
+        return self._per_step(X, log_softmax)
+
+    def score(self, X, y, sample_weight=None):
+        """Per-step accuracy over every real time step.
+
+        Each real step counts once, so a long sequence weighs more than a short
+        one; ``sample_weight`` multiplies every step of its sequence.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Sequences.
+
+        y : list of array-like, or array-like
+            The true per-step labels, in the forms :meth:`fit` reads.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the sequences.
+
+        Returns
+        -------
+        score : float
+            Weighted fraction of the real steps labelled right.
+        """
+        n_timesteps = _array_timesteps(X)
+        X, mask, _ = self._validate_X(X)
+        check_consistent_length(X, y)
+        lengths = _lengths(X, mask)
+        labels = _step_labels(y, len(X), lengths, n_timesteps)
+        pred = self.classes_[self._logits(X, mask).argmax(-1)]
+        pred = pred.ravel() if mask is None else pred[mask]
+        weights = None
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X[:, 0, 0])
+            weights = np.repeat(sample_weight, lengths)
+        return float(np.average(pred == labels, weights=weights))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True  # one column of labels per step
+        return tags
+
+
+def _array_timesteps(X):
+    """Time steps of an array ``X`` (its second axis), None for a list."""
+    if isinstance(X, list | tuple):
+        return None
+    shape = X.shape if hasattr(X, "shape") else np.asarray(X).shape
+    return shape[1] if len(shape) > 1 else None
+
+
+def _lengths(X, mask):
+    """Number of real steps of each sequence."""
+    if mask is None:
+        return np.full(len(X), X.shape[1])
+    return mask.sum(axis=1)
+
+
+def _step_labels(y, n_samples, lengths, n_timesteps):
+    """The labels of the real steps, sequence after sequence, as one 1-D array.
+
+    ``n_timesteps`` is the number of time steps of an array ``X`` (None for a
+    list), which a 2-D ``y`` must match.
+    """
+    check_consistent_length(lengths, y)
+    if isinstance(y, list | tuple) and any(np.ndim(y_i) != 0 for y_i in y):
+        seqs = [np.asarray(y_i) for y_i in y]
+        if any(s.ndim != 1 for s in seqs):
+            raise ValueError(
+                "y must be a list of 1-D arrays of per-step labels; got arrays "
+                f"of {sorted({s.ndim for s in seqs})} dimensions."
+            )
+        if len({len(s) for s in seqs}) > 1:
+            for i, (s, n) in enumerate(zip(seqs, lengths)):
+                if len(s) != n:
+                    raise ValueError(
+                        f"y[{i}] has {len(s)} labels, but sequence {i} of X has "
+                        f"{n} time steps: give one label per real step."
+                    )
+            return np.concatenate(seqs)
+    y = np.asarray(y)
+    if y.ndim == 1:  # one label per sequence, for each of its steps
+        return np.repeat(y, lengths)
+    if y.ndim != 2:
+        raise ValueError(
+            "y must be 1-D (one label per sequence), 2-D (n_samples, n_timesteps) "
+            f"or a list of per-step label arrays; got a {y.ndim}-D array."
+        )
+    longest = int(max(lengths))
+    if n_timesteps is not None and y.shape[1] != n_timesteps:
+        raise ValueError(
+            f"y has labels for {y.shape[1]} time steps, but X has {n_timesteps}."
+        )
+    if y.shape[1] < longest:
+        raise ValueError(
+            f"y has labels for {y.shape[1]} time steps, but the longest sequence "
+            f"of X has {longest}."
+        )
+    return y[np.arange(y.shape[1]) < lengths[:, None]]

@@ -1,0 +1,162 @@
+"""Tests of LSTMSequenceRegressor: many-to-one regression on sequences.
+
+The shared behaviour (input forms, bad inputs, determinism, persistence) is
+tested for every estimator through its record in ``estimator_cases.py``; these
+tests cover what is the regressor's own: targets, their scaling, outputs.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.metrics import r2_score
+
+from sklearn_lstm import LSTMSequenceRegressor
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+FAST = {"hidden_size": 8, "max_iter": 40, "random_state": 0}
+
+
+def _sum_data(n_samples=200, n_timesteps=5, seed=0):
+    """Targets that need the whole sequence: a scaled sum of its steps."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_timesteps, 2))
+    return X, X[:, :, 0].sum(axis=1) - 0.5 * X[:, -1, 1]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _sum_data()
+
+
+@pytest.fixture(scope="module")
+def reg(data):
+    return LSTMSequenceRegressor(**FAST).fit(*data)
+
+
+def test_learns_the_sum(reg, data):
+    X, y = data
+    X_test, y_test = _sum_data(100, seed=1)
+    assert reg.score(X, y) > 0.95
+    assert reg.score(X_test, y_test) > 0.9
+
+
+def test_1d_y_gives_1d_predictions(reg, data):
+    X, y = data
+    assert reg.predict(X).shape == (len(y),)
+    assert reg.n_outputs_ == 1
+    column = LSTMSequenceRegressor(**{**FAST, "max_iter": 2}).fit(X, y[:, None])
+    assert column.predict(X).shape == (len(y), 1)
+
+
+def test_multi_output(data):
+    X, y = data
+    Y = np.column_stack([y, X[:, 0, 1]])
+    reg = LSTMSequenceRegressor(**FAST).fit(X, Y)
+    pred = reg.predict(X)
+    assert pred.shape == (len(y), 2)
+    assert reg.output_weights_.shape == (8, 2)
+    assert r2_score(Y, pred, multioutput="raw_values").min() > 0.9
+
+
+def test_targets_are_standardized(data):
+    X, y = data
+    sample_weight = np.linspace(0.5, 2, len(y))
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 1})
+    reg.fit(X, 3 + 7 * y, sample_weight=sample_weight)
+    mean = np.average(3 + 7 * y, weights=sample_weight)
+    std = np.sqrt(np.average((3 + 7 * y - mean) ** 2, weights=sample_weight))
+    assert_allclose(reg.target_mean_, [mean])
+    assert_allclose(reg.target_scale_, [std])
+
+
+@pytest.mark.parametrize("scale, shift", [(1e6, 1e8), (1e-6, -3.0)])
+def test_scale_of_the_targets_does_not_matter(reg, data, scale, shift):
+    """An affine map of the targets gives the same network: predictions map
+    alike and R² is unchanged (up to rounding)."""
+    X, y = data
+    other = LSTMSequenceRegressor(**FAST).fit(X, shift + scale * y)
+    for p, q in zip(reg._params, other._params):
+        assert_allclose(p, q, rtol=1e-6, atol=1e-9)
+    assert_allclose(other.predict(X), shift + scale * reg.predict(X), rtol=1e-6)
+    assert other.score(X, shift + scale * y) == pytest.approx(reg.score(X, y))
+
+
+def test_constant_target_is_predicted(data):
+    X, _ = data
+    reg = LSTMSequenceRegressor(**FAST).fit(X, np.full(len(X), 42.0))
+    assert_array_equal(reg.target_scale_, [1.0])
+    assert_allclose(reg.predict(X), 42.0, rtol=1e-2)
+
+
+def test_partial_fit_keeps_the_first_scaling(data):
+    X, y = data
+    reg = LSTMSequenceRegressor(**FAST).partial_fit(X[:100], y[:100])
+    mean, scale = reg.target_mean_.copy(), reg.target_scale_.copy()
+    reg.partial_fit(X[100:], 10 * y[100:])
+    assert_array_equal(reg.target_mean_, mean)
+    assert_array_equal(reg.target_scale_, scale)
+    assert reg.n_iter_ == 2
+
+
+def test_warm_start_keeps_the_scaling(data):
+    X, y = data
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 2, "warm_start": True})
+    reg.fit(X, y)
+    scale = reg.target_scale_.copy()
+    reg.fit(X, 5 * y)
+    assert_array_equal(reg.target_scale_, scale)
+
+
+def test_early_stopping_scores_r2(data):
+    X, y = data
+    reg = LSTMSequenceRegressor(**{**FAST, "early_stopping": True}).fit(X, y)
+    assert reg.best_loss_ is None
+    assert max(reg.validation_scores_) == reg.best_validation_score_
+    assert -1 < reg.best_validation_score_ <= 1
+    assert reg.best_validation_score_ > 0.8
+
+
+def test_zero_weight_samples_do_not_count(data):
+    X, y = data
+    y_noisy = y.copy()
+    y_noisy[::4] = 1e3  # outliers, weighted out
+    sample_weight = np.ones(len(y))
+    sample_weight[::4] = 0
+    reg = LSTMSequenceRegressor(**FAST).fit(X, y_noisy, sample_weight=sample_weight)
+    keep = sample_weight > 0
+    assert reg.score(X[keep], y[keep]) > 0.9
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("readout", ["last", "mean", "max"])
+def test_transform_is_what_the_output_layer_reads(data, readout, bidirectional):
+    X, y = data
+    reg = LSTMSequenceRegressor(
+        hidden_size=4, readout=readout, bidirectional=bidirectional, max_iter=2
+    ).fit(X, y)
+    Z = reg.transform(X)
+    assert Z.shape == (len(X), 8 if bidirectional else 4)
+    pred = reg.target_mean_ + reg.target_scale_ * (
+        Z @ reg.output_weights_ + reg.output_bias_
+    )
+    assert_allclose(reg.predict(X), pred[:, 0], rtol=1e-10)
+    names = reg.get_feature_names_out()
+    assert len(names) == Z.shape[1]
+    assert names[0] == "lstmsequenceregressor0"
+
+
+def test_dropout_trains_and_predicts_deterministically(data):
+    X, y = data
+    reg = LSTMSequenceRegressor(
+        **{**FAST, "dropout": 0.2, "recurrent_dropout": 0.2}
+    ).fit(X, y)
+    assert_array_equal(reg.predict(X), reg.predict(X))
+    assert reg.score(X, y) > 0.8
+
+
+def test_float32_predictions_are_float32(data):
+    X, y = data
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 2}).fit(X.astype(np.float32), y)
+    assert reg.predict(X).dtype == np.float32
+    assert reg.transform(X).dtype == np.float32
