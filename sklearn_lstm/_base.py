@@ -16,13 +16,14 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ._callbacks import CallbackSupportMixin
 from ._cells import CELLS
 from ._network import READOUTS, Network, output_layer
 from ._persistence import InconsistentVersionWarning, PersistenceMixin
 from ._training import StochasticTrainingMixin, _blas_threads, _take
-from ._validation import Integers, check_network_size
+from ._validation import Integers, check_network_size, check_sequences
 
 __all__ = ["BaseRecurrentNetwork", "InconsistentVersionWarning"]
 
@@ -176,6 +177,12 @@ class BaseRecurrentNetwork(
         )
 
     @property
+    def patch_size_(self):
+        """Time steps read as one recurrent step, fixed at fit."""
+        check_is_fitted(self)
+        return self._net.patch_size
+
+    @property
     def _params(self):
         """All weights in one ordered list (the fitted attributes themselves),
         in the order of :meth:`Network.spec`."""
@@ -216,6 +223,21 @@ class BaseRecurrentNetwork(
         )
 
     # -- prediction -------------------------------------------------------------
+
+    def _validate_X(self, X):
+        """``(X, mask)`` of sequences to predict, in the fitted weights' dtype,
+        with the number of features per step seen in ``fit``."""
+        check_is_fitted(self)
+        X, mask = check_sequences(
+            self, X, reset=False, model_dtype=self.output_weights_.dtype
+        )
+        n_features = self._net.n_inputs
+        if X.shape[2] != n_features:
+            raise ValueError(
+                f"X has {X.shape[2]} features per time step, but "
+                f"{type(self).__name__} was fitted with {n_features}."
+            )
+        return X, mask
 
     def _map_features(self, X, mask, fn):
         """``fn`` of what the head reads, computed in chunks of sequences so

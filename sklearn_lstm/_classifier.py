@@ -464,19 +464,6 @@ class LSTMSequenceClassifier(
         Y = self._label_binarizer.transform(y)
         return np.hstack([1 - Y, Y]) if Y.shape[1] == 1 else Y
 
-    def _validate_X(self, X):
-        check_is_fitted(self)
-        X, mask = check_sequences(
-            self, X, reset=False, model_dtype=self.output_weights_.dtype
-        )
-        n_features = self._net.n_inputs
-        if X.shape[2] != n_features:
-            raise ValueError(
-                f"X has {X.shape[2]} features per time step, but "
-                f"{type(self).__name__} was fitted with {n_features}."
-            )
-        return X, mask
-
     def _architecture(self, X):
         return {
             "readout": self.readout,
@@ -561,12 +548,6 @@ class LSTMSequenceClassifier(
         tags.classifier_tags.multi_label = False
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-    @property
-    def patch_size_(self):
-        """Time steps read as one recurrent step, fixed at fit."""
-        check_is_fitted(self)
-        return self._net.patch_size
 
     @property
     def _n_features_out(self):

@@ -9,11 +9,15 @@ from sklearn.base import (
 )
 from sklearn.metrics import r2_score
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
+from ._base import (
+    SEQUENCE_MODEL_CONSTRAINTS,
+    BaseRecurrentNetwork,
+    resolve_patch_size,
+)
 from ._training import _check_partial_fit
-from ._validation import check_sequences
+from ._validation import check_sequences, check_weights
 
 
 class LSTMSequenceRegressor(
@@ -48,6 +52,21 @@ class LSTMSequenceRegressor(
         state after the last real step (for the backward direction, after the
         first step), or their mean or maximum over the real steps.
 
+    patch_size : int or 'auto', default='auto'
+        Number of consecutive time steps the first layer reads as one step
+        (a patch of ``patch_size * n_features`` numbers): a sequence of ``T``
+        steps takes ``ceil(T / patch_size)`` recurrent steps, which makes long
+        series faster to train and easier to remember. 'auto' reads sequences
+        of up to 64 steps step by step and patches longer ones so that the
+        longest training sequence takes at most 64 recurrent steps; the size
+        is fixed at fit (``patch_size_``).
+
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added in training to every
+        input feature at every step, as a fraction of that feature's standard
+        deviation over the real steps of the training data: data
+        augmentation that keeps the network from memorizing exact values.
+
     dropout : float, default=0.0
         Fraction of each layer's output features zeroed during training (one
         mask per sequence, the same at every step).
@@ -61,6 +80,13 @@ class LSTMSequenceRegressor(
 
     learning_rate : float, default=1e-2
         Step size of the optimizer.
+
+    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
+        'adaptive' divides the learning rate by 5 each time the loss (or the
+        validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, instead of stopping, until it is below
+        1/100 of ``learning_rate``; 'constant' stops at the first such
+        plateau.
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weight matrices (not the biases).
@@ -258,10 +284,13 @@ class LSTMSequenceRegressor(
         n_layers=1,
         bidirectional=False,
         readout="last",
+        patch_size="auto",
+        input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,
         solver="adam",
         learning_rate=1e-2,
+        learning_rate_schedule="constant",
         alpha=1e-4,
         batch_size=32,
         max_iter=200,
@@ -285,10 +314,13 @@ class LSTMSequenceRegressor(
         self.n_layers = n_layers
         self.bidirectional = bidirectional
         self.readout = readout
+        self.patch_size = patch_size
+        self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.solver = solver
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -363,13 +395,15 @@ class LSTMSequenceRegressor(
 
     def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
         X, mask, y = check_sequences(
-            self, X, y, reset=reset, multi_output=True, y_numeric=True
+            self,
+            X,
+            y,
+            reset=reset,
+            model_dtype=None if reset else self.output_weights_.dtype,
+            multi_output=True,
+            y_numeric=True,
         )
-        sample_weight = _check_sample_weight(
-            sample_weight, X[:, 0, 0], dtype=X.dtype, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
+        sample_weight = check_weights(sample_weight, len(X), dtype=X.dtype)
         Y = y.reshape(len(y), -1)
         if reset:
             self.n_outputs_ = Y.shape[1]
@@ -390,21 +424,14 @@ class LSTMSequenceRegressor(
                 f"with {self.n_outputs_}."
             )
         targets = ((Y - self.target_mean_) / self.target_scale_).astype(X.dtype)
-        return X, mask, targets, sample_weight.astype(X.dtype, copy=False)
+        return X, mask, targets, sample_weight
 
-    def _validate_X(self, X):
-        check_is_fitted(self)
-        X, mask = check_sequences(self, X, reset=False)
-        n_features = self.input_weights_[0].shape[0]
-        if X.shape[2] != n_features:
-            raise ValueError(
-                f"X has {X.shape[2]} features per time step, but "
-                f"{type(self).__name__} was fitted with {n_features}."
-            )
-        return X.astype(self.output_weights_.dtype, copy=False), mask
-
-    def _architecture(self):
-        return {"readout": self.readout, "bidirectional": self.bidirectional}
+    def _architecture(self, X):
+        return {
+            "readout": self.readout,
+            "bidirectional": self.bidirectional,
+            "patch_size": resolve_patch_size(self.patch_size, X),
+        }
 
     def _validation_score(self, X, mask, targets, sample_weight):
         # R² of each target does not change with its scale: score the

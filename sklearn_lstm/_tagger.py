@@ -8,13 +8,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
-    check_is_fitted,
 )
 
 from ._activations import log_softmax, softmax
 from ._base import SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
 from ._training import _check_partial_fit
-from ._validation import check_sequences
+from ._validation import check_sequences, check_weights
 
 
 class LSTMSequenceTagger(BaseRecurrentNetwork):
@@ -39,6 +38,12 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         Whether each layer also reads the sequences backwards, so that a step's
         label depends on the whole sequence, not only on the steps before it.
 
+    input_noise : float, default=0.0
+        Standard deviation of the Gaussian noise added in training to every
+        input feature at every step, as a fraction of that feature's standard
+        deviation over the real steps of the training data: data
+        augmentation that keeps the network from memorizing exact values.
+
     dropout : float, default=0.0
         Fraction of each layer's output features zeroed during training (one
         mask per sequence, the same at every step).
@@ -52,6 +57,13 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
 
     learning_rate : float, default=1e-2
         Step size of the optimizer.
+
+    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
+        'adaptive' divides the learning rate by 5 each time the loss (or the
+        validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, instead of stopping, until it is below
+        1/100 of ``learning_rate``; 'constant' stops at the first such
+        plateau.
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weight matrices (not the biases).
@@ -234,10 +246,12 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         *,
         n_layers=1,
         bidirectional=False,
+        input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,
         solver="adam",
         learning_rate=1e-2,
+        learning_rate_schedule="constant",
         alpha=1e-4,
         batch_size=32,
         max_iter=200,
@@ -260,10 +274,12 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         self.hidden_size = hidden_size
         self.n_layers = n_layers
         self.bidirectional = bidirectional
+        self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout
         self.solver = solver
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -346,7 +362,12 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
                 "but the target y is None."
             )
         n_timesteps = _array_timesteps(X)
-        X, mask = check_sequences(self, X, reset=reset)
+        X, mask = check_sequences(
+            self,
+            X,
+            reset=reset,
+            model_dtype=None if reset else self.output_weights_.dtype,
+        )
         labels = _step_labels(y, len(X), _lengths(X, mask), n_timesteps)
         check_classification_targets(labels)
         if incremental and not hasattr(self, "classes_"):
@@ -376,15 +397,11 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
             targets[...] = Y.reshape(targets.shape)
         else:
             targets[mask] = Y  # steps in order, sequence after sequence
-        sample_weight = _check_sample_weight(
-            sample_weight, X[:, 0, 0], dtype=X.dtype, ensure_non_negative=True
-        )
-        if not sample_weight.sum() > 0:
-            raise ValueError("The sample weights sum to zero: there is nothing to fit.")
-        return X, mask, targets, sample_weight.astype(X.dtype, copy=False)
+        sample_weight = check_weights(sample_weight, len(X), dtype=X.dtype)
+        return X, mask, targets, sample_weight
 
-    def _architecture(self):
-        return {"readout": None, "bidirectional": self.bidirectional}
+    def _architecture(self, X):
+        return {"readout": None, "bidirectional": self.bidirectional, "patch_size": 1}
 
     def _validation_score(self, X, mask, targets, sample_weight):
         right = self._logits(X, mask).argmax(-1) == targets.argmax(-1)
@@ -395,16 +412,8 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
 
     def _validate_X(self, X):
         """Validated ``X`` and mask, and whether outputs are lists."""
-        check_is_fitted(self)
         as_list = isinstance(X, list | tuple)
-        X, mask = check_sequences(self, X, reset=False)
-        n_features = self.input_weights_[0].shape[0]
-        if X.shape[2] != n_features:
-            raise ValueError(
-                f"X has {X.shape[2]} features per time step, but "
-                f"{type(self).__name__} was fitted with {n_features}."
-            )
-        X = X.astype(self.output_weights_.dtype, copy=False)
+        X, mask = super()._validate_X(X)
         return X, mask, as_list or mask is not None
 
     def _per_step(self, X, fn):
