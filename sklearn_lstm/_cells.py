@@ -110,23 +110,28 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
         )
     N, T, _ = x.shape
     H = Wh.shape[0]
-    # sigmoid(a) = (1 + tanh(a / 2)) / 2: fold the 1/2 into the weights once.
-    scale = 1.0 if activation == "tanh" else 0.5
+    # sigmoid(a) = 1 / (1 + exp(-a)): fold the -1 into the weights once (exact);
+    # tanh goes through _tanh, which folds its own -2 in float64.
+    sigmoid = activation == "sigmoid"
+    scale = -1.0 if sigmoid else 1.0
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] is h[t]; hs[0] is h0
     hs[0] = h0
     x1 = _project_inputs(x, Wx, b, scale, out=hs[1:])
     Wh_scaled = Wh * scale
     rec = np.empty((N, H), dtype=x.dtype)
     mask, padded = _padding(mask, T)
-    for t, (prev_h, h) in enumerate(zip(hs[:-1], hs[1:])):
-        h += np.matmul(prev_h, Wh_scaled, out=rec)
-        np.tanh(h, out=h)
-        if scale != 1.0:
-            h *= 0.5
-            h += 0.5
-        if padded[t]:
-            keep = ~mask[:, t]
-            h[keep] = prev_h[keep]
+    with np.errstate(over="ignore"):  # exp(-a) = inf is the limit: 0, or -1
+        for t, (prev_h, h) in enumerate(zip(hs[:-1], hs[1:])):
+            h += np.matmul(prev_h, Wh_scaled, out=rec)
+            if sigmoid:
+                np.exp(h, out=h)
+                h += 1
+                np.divide(1, h, out=h)
+            else:
+                _tanh(h, out=h)
+            if padded[t]:
+                keep = ~mask[:, t]
+                h[keep] = prev_h[keep]
     cache = (x1, mask, padded, Wx, Wh, hs, activation)
     return hs[1:].transpose(1, 0, 2), (hs[T],), cache
 
