@@ -110,23 +110,28 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
         )
     N, T, _ = x.shape
     H = Wh.shape[0]
-    # sigmoid(a) = (1 + tanh(a / 2)) / 2: fold the 1/2 into the weights once.
-    scale = 1.0 if activation == "tanh" else 0.5
+    # sigmoid(a) = 1 / (1 + exp(-a)): fold the -1 into the weights once (exact);
+    # tanh goes through _tanh, which folds its own -2 in float64.
+    sigmoid = activation == "sigmoid"
+    scale = -1.0 if sigmoid else 1.0
     hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] is h[t]; hs[0] is h0
     hs[0] = h0
     x1 = _project_inputs(x, Wx, b, scale, out=hs[1:])
     Wh_scaled = Wh * scale
     rec = np.empty((N, H), dtype=x.dtype)
     mask, padded = _padding(mask, T)
-    for t, (prev_h, h) in enumerate(zip(hs[:-1], hs[1:])):
-        h += np.matmul(prev_h, Wh_scaled, out=rec)
-        np.tanh(h, out=h)
-        if scale != 1.0:
-            h *= 0.5
-            h += 0.5
-        if padded[t]:
-            keep = ~mask[:, t]
-            h[keep] = prev_h[keep]
+    with np.errstate(over="ignore"):  # exp(-a) = inf is the limit: 0, or -1
+        for t, (prev_h, h) in enumerate(zip(hs[:-1], hs[1:])):
+            h += np.matmul(prev_h, Wh_scaled, out=rec)
+            if sigmoid:
+                np.exp(h, out=h)
+                h += 1
+                np.divide(1, h, out=h)
+            else:
+                _tanh(h, out=h)
+            if padded[t]:
+                keep = ~mask[:, t]
+                h[keep] = prev_h[keep]
     cache = (x1, mask, padded, Wx, Wh, hs, activation)
     return hs[1:].transpose(1, 0, 2), (hs[T],), cache
 
@@ -243,17 +248,36 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
 
 
 def _lstm_gate_scale(H, dtype):
-    """Per-column scale turning ``tanh`` into the gates: 1/2 for i, f, o; 1 for g.
+    """Per-column scale and numerator turning ``exp`` into the gates.
 
-    ``sigmoid(a) = s * tanh(s * a) + s`` with ``s = 1/2`` and
-    ``tanh(a) = s * tanh(s * a)`` with ``s = 1``, so one ``tanh`` over all four
-    gates, a multiply and an add give every gate at once.
+    ``sigmoid(a) = 1 / (1 + exp(-a))`` and ``tanh(a) = 2 / (1 + exp(-2a)) - 1``,
+    so with the weights scaled by -1 for i, f, o and -2 for g (exact: powers of
+    two), one ``exp`` over all four gates, an add and a divide by ``1 + e`` of
+    the numerators (1 for i, f, o; 2 for g) give every gate at once, g then
+    less 1. ``exp`` is 1.5-2.5x cheaper than ``tanh`` in NumPy.
     """
-    scale = np.full(4 * H, 0.5, dtype=dtype)
-    scale[2 * H : 3 * H] = 1
-    shift = scale.copy()
-    shift[2 * H : 3 * H] = 0
-    return scale, shift
+    scale = np.full(4 * H, -1.0, dtype=dtype)
+    scale[2 * H : 3 * H] = -2
+    numerator = np.ones(4 * H, dtype=dtype)
+    numerator[2 * H : 3 * H] = 2
+    return scale, numerator
+
+
+def _tanh(x, out):
+    """``tanh(x)`` into ``out``, as ``2 / (1 + exp(-2x)) - 1`` in float64.
+
+    NumPy's float64 ``tanh`` is scalar code, about twice the time of this
+    ``exp`` form; its float32 ``tanh`` is vectorized and kept. The caller
+    ignores overflow: ``exp(-2x) = inf`` gives the right limit, -1.
+    """
+    if out.dtype != np.float64:
+        return np.tanh(x, out=out)
+    np.multiply(x, -2, out=out)
+    np.exp(out, out=out)
+    out += 1
+    np.divide(2, out, out=out)
+    out -= 1
+    return out
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
@@ -287,7 +311,7 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
     """
     N, T, _ = x.shape
     H = Wh.shape[0]
-    scale, shift = _lstm_gate_scale(H, x.dtype)
+    scale, numerator = _lstm_gate_scale(H, x.dtype)
     # gates[t] holds the pre-activations, then (in place) the gate values.
     gates = np.empty((T, N, 4 * H), dtype=x.dtype)
     x1 = _project_inputs(x, Wx, b, scale, out=gates)
@@ -303,18 +327,20 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
     steps = zip(
         gates, i_all, f_all, g_all, o_all, hs[:-1], hs[1:], cs[:-1], cs[1:], tanh_cs
     )
-    for t, (y, i, f, g, o, prev_h, h, prev_c, c, tanh_c) in enumerate(steps):
-        y += np.matmul(prev_h, Wh_scaled, out=rec)
-        np.tanh(y, out=y)
-        y *= scale  # now y holds i, f, g, o
-        y += shift
-        np.multiply(f, prev_c, out=c)  # c = f * c_prev + i * g
-        c += np.multiply(i, g, out=ig)
-        np.multiply(o, np.tanh(c, out=tanh_c), out=h)  # h = o * tanh(c)
-        if padded[t]:
-            keep = ~mask[:, t]
-            h[keep] = prev_h[keep]
-            c[keep] = prev_c[keep]
+    with np.errstate(over="ignore"):  # exp(-a) = inf is the limit, gate 0
+        for t, (y, i, f, g, o, prev_h, h, prev_c, c, tanh_c) in enumerate(steps):
+            y += np.matmul(prev_h, Wh_scaled, out=rec)  # -a for i, f, o; -2a for g
+            np.exp(y, out=y)
+            y += 1
+            np.divide(numerator, y, out=y)  # sigmoid(a), 2 sigmoid(2a)
+            g -= 1  # now y holds i, f, g, o
+            np.multiply(f, prev_c, out=c)  # c = f * c_prev + i * g
+            c += np.multiply(i, g, out=ig)
+            np.multiply(o, _tanh(c, out=tanh_c), out=h)  # h = o * tanh(c)
+            if padded[t]:
+                keep = ~mask[:, t]
+                h[keep] = prev_h[keep]
+                c[keep] = prev_c[keep]
     cache = (x1, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
