@@ -3,11 +3,13 @@
 from . import datasets
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
+from ._language_model import LSTMLanguageModel
 from ._persistence import InconsistentVersionWarning
 from ._version import __version__
 
 __all__ = [
     "InconsistentVersionWarning",
+    "LSTMLanguageModel",
     "LSTMSequenceClassifier",
     "RNNBinaryAdder",
     "datasets",
