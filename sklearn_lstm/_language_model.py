@@ -296,11 +296,11 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     >>> lm = LSTMLanguageModel(hidden_size=16, learning_rate=0.02, max_iter=30,
     ...                        random_state=0).fit(texts)
     >>> lm.predict_next(["the cat sat on the"])
-    array(['mat'], dtype='<U4')
+    array(['mat'], dtype='<U5')
     >>> lm.generate("the dog", n_tokens=4, temperature=0.01)
     'the dog sat on the log'
     >>> lm.perplexity(texts)
-    1.6...
+    1.12...
     """
 
     _parameter_constraints: dict = {
