@@ -9,6 +9,7 @@ from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import log_softmax, softmax
@@ -25,7 +26,7 @@ from ._text import (
     encode,
     tokenize,
 )
-from ._training import _DIVERGED, _blas_threads
+from ._training import _DIVERGED, _blas_threads, _check_partial_fit
 
 # At prediction, texts are read in windows of this many steps (the state
 # carried from one to the next), in chunks of texts whose logits hold about
@@ -411,6 +412,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         """
         return self._fit(X, y, incremental=False)
 
+    @available_if(_check_partial_fit)
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Update the model with one epoch over the texts ``X``.
@@ -431,8 +433,6 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         self : object
             The updated model.
         """
-        if self.early_stopping:
-            raise ValueError("partial_fit is not available with early_stopping=True.")
         return self._fit(X, y, incremental=True)
 
     def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):

@@ -327,12 +327,6 @@ LM_BAD = {
     "unknown_level": Bad(
         lambda X, y: (X, y), "level", ("fit",), params={"level": "sentence"}
     ),
-    "partial_fit_early_stopping": Bad(
-        lambda X, y: (X, y),
-        "not available with early_stopping",
-        ("partial_fit",),
-        params={"early_stopping": True},
-    ),
     **{
         name: COMMON_BAD[name]
         for name in ["hidden_size_zero", "hidden_size_negative", "unknown_solver"]

@@ -517,6 +517,13 @@ def test_early_stopping_keeps_the_best_weights():
     assert lm.best_loss_ is None
 
 
+def test_partial_fit_is_not_available_with_early_stopping():
+    lm = _model(early_stopping=True)
+    assert not hasattr(lm, "partial_fit")
+    with pytest.raises(AttributeError, match="partial_fit"):
+        lm.partial_fit(RHYMES)
+
+
 def test_verbose_prints_each_epoch(capsys):
     _model(max_iter=2, verbose=1).fit(RHYMES)
     out = capsys.readouterr().out
