@@ -3,6 +3,7 @@
 from . import datasets
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
+from ._language_model import LSTMLanguageModel
 from ._persistence import InconsistentVersionWarning
 from ._preprocessing import SequenceStandardScaler
 from ._regressor import LSTMSequenceRegressor
@@ -11,6 +12,7 @@ from ._version import __version__
 
 __all__ = [
     "InconsistentVersionWarning",
+    "LSTMLanguageModel",
     "LSTMSequenceClassifier",
     "LSTMSequenceRegressor",
     "LSTMSequenceTagger",

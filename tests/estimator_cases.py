@@ -13,6 +13,7 @@ import pandas as pd
 from scipy import sparse
 
 from sklearn_lstm import (
+    LSTMLanguageModel,
     LSTMSequenceClassifier,
     LSTMSequenceRegressor,
     LSTMSequenceTagger,
@@ -439,6 +440,85 @@ ADDER_EXTREME = {
 }
 
 
+RHYMES = [
+    "humpty dumpty sat on a wall,\nhumpty dumpty had a great fall.",
+    "twinkle, twinkle, little star,\nhow I wonder what you are.",
+    "baa, baa, black sheep,\nhave you any wool?",
+    "jack and jill went up the hill\nto fetch a pail of water.",
+    "hickory, dickory, dock,\nthe mouse ran up the clock.",
+    "little bo-peep has lost her sheep,\nand can't tell where to find them.",
+]
+
+
+def _rhymes():
+    """Six short rhymes, as a language model reads them (no ``y``)."""
+    return list(RHYMES), None
+
+
+def _one_long_text():
+    """One text of 20,000 characters: many windows of truncated BPTT."""
+    return [" ".join(RHYMES * 60)[:20_000]], None
+
+
+def _with_text(index, value):
+    """The texts with text ``index`` replaced by ``value``."""
+
+    def make(X, y):
+        X = list(X)
+        X[index] = value
+        return X, y
+
+    return make
+
+
+LM_BAD = {
+    "single_string": Bad(
+        lambda X, y: (X[0], y),
+        "got a single str",
+        methods=("fit", "predict", "partial_fit", "score"),
+        error=TypeError,
+    ),
+    "empty": Bad(lambda X, y: ([], y), "0 texts", ("fit", "predict", "score")),
+    "numbers": Bad(lambda X, y: ([1.5, 2.5], y), r"X\[0\] is a float", error=TypeError),
+    "none_text": Bad(_with_text(2, None), r"X\[2\] is a NoneType", error=TypeError),
+    "nan_text": Bad(_with_text(1, np.nan), r"X\[1\] is a float", error=TypeError),
+    "bytes_text": Bad(_with_text(0, b"abc"), r"X\[0\] is a bytes", error=TypeError),
+    "token_list_with_int": Bad(
+        _with_text(0, ["a", 1]), "sequence holding a int", error=TypeError
+    ),
+    "2d_array": Bad(lambda X, y: (np.array([X[:2], X[2:4]]), y), "1-D list of texts"),
+    "not_iterable": Bad(lambda X, y: (5, y), "got int", error=TypeError),
+    "all_texts_empty": Bad(lambda X, y: (["", ""], y), "no tokens", ("fit",)),
+    "dtype_int": Bad(
+        lambda X, y: (X, y), "dtype must be", ("fit",), params={"dtype": np.int64}
+    ),
+    "tokenizer_returns_str": Bad(
+        lambda X, y: (X, y),
+        "tokenizer must return a list",
+        ("fit",),
+        TypeError,
+        params={"tokenizer": str.strip},
+    ),
+    "bptt_zero": Bad(lambda X, y: (X, y), "bptt", ("fit",), params={"bptt": 0}),
+    "unknown_level": Bad(
+        lambda X, y: (X, y), "level", ("fit",), params={"level": "sentence"}
+    ),
+    **{
+        name: COMMON_BAD[name]
+        for name in ["hidden_size_zero", "hidden_size_negative", "unknown_solver"]
+    },
+}
+
+LM_VALID = {
+    "token_lists": lambda X, y: ([list(x) for x in X], y),
+    "tuple_of_texts": lambda X, y: (tuple(X), y),
+    "numpy_str_array": lambda X, y: (np.array(X), y),
+    "some_empty_texts": lambda X, y: (X + ["", ""], y),
+    "unicode": lambda X, y: (X + ["\u00e9t\u00e9 \u00e0 l'\u00eele \u2603"], y),
+    "one_character": lambda X, y: (["a"], y),
+}
+
+
 def _long_sequences():
     rng = np.random.RandomState(0)
     return rng.normal(size=(4, 10_000, 2)), np.array(["a", "b", "a", "b"])
@@ -589,7 +669,10 @@ EstimatorCase = namedtuple(
         "longest_input",
         "diverging",
         "grid",
+        "array_input",
+        "with_dtype",
     ],
+    defaults=[True, None],
 )
 """Everything the shared tests know of one estimator.
 
@@ -605,6 +688,10 @@ extreme_inputs : ``{name: make(X, y)}``, magnitudes that must train without over
 longest_input : ``() -> (X, y)``, the longest sequences it reads.
 diverging : ``(params, make(X, y))`` on which a huge learning rate diverges.
 grid : a small ``GridSearchCV`` grid over ``hidden_size`` and ``learning_rate``.
+array_input : whether ``X`` is an array of numbers (False for texts): the tests
+    of NaN padding and of ``n_features_in_`` apply only then.
+with_dtype : ``(estimator, X, dtype) -> (estimator, X)`` that makes it compute
+    in ``dtype``; None casts ``X`` with ``X.astype(dtype)``.
 """
 
 CASES = {
@@ -676,6 +763,31 @@ CASES = {
             longest_input=_long_tagged_sequences,
             diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
             grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
+        ),
+        EstimatorCase(
+            name="LSTMLanguageModel",
+            make_estimator=lambda: LSTMLanguageModel(
+                hidden_size=8,
+                level="char",
+                embedding_size=4,
+                bptt=8,
+                batch_size=4,
+                learning_rate=0.02,
+                max_iter=5,
+                random_state=0,
+            ),
+            make_data=_rhymes,
+            output_methods=["predict_next", "predict_proba_next"],
+            proba_method="predict_proba_next",
+            variable_length=True,
+            bad_inputs=LM_BAD,
+            valid_inputs=LM_VALID,
+            extreme_inputs={},  # token indices: no magnitudes to scale
+            longest_input=_one_long_text,
+            diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X, y)),
+            grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
+            array_input=False,
+            with_dtype=lambda est, X, dtype: (est.set_params(dtype=dtype), X),
         ),
     ]
 }

@@ -178,7 +178,7 @@ def test_messy_but_valid_input_works(estimator_case, valid_name):
     X, y = case.valid_inputs[valid_name](case.X, case.y)
     est = case.make_estimator().fit(X, y)
     for name, out in _outputs(est, X, case.name).items():
-        assert len(out) == len(y), name
+        assert len(out) == len(X), name
         for a in _arrays(out):
             if a.dtype.kind == "f":
                 assert np.isfinite(a).all(), name
@@ -189,6 +189,8 @@ def test_trailing_nan_padding_equals_ragged_list(estimator_case):
     case = estimator_case
     if not case.variable_length:
         pytest.skip(f"{case.name} does not read variable-length sequences")
+    if not case.array_input:
+        pytest.skip(f"{case.name} reads texts: no NaN padding")
     lengths = [3 + i % 3 for i in range(len(case.X))]
     seqs = [x[:n] for x, n in zip(case.X, lengths)]
     padded = np.full(case.X.shape, np.nan)
@@ -270,7 +272,7 @@ def test_longest_sequences_train_and_predict(estimator_case):
     assert np.isfinite(proba).all()
     if case.proba_method is not None:
         assert ((proba >= 0) & (proba <= 1)).all()
-    assert len(est.predict(X)) == len(y)
+    assert len(getattr(est, case.output_methods[0])(X)) == len(X)
 
 
 @pytest.mark.parametrize("learning_rate", [1e6, 1e300])
@@ -333,9 +335,11 @@ def test_diverging_training_stopped_by_patience_is_reported(estimator_case):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_same_random_state_gives_identical_models(estimator_case, dtype):
     case = estimator_case
-    X = case.X.astype(dtype)
-    a = case.make_estimator().fit(X, case.y)
-    b = case.make_estimator().fit(X, case.y)
+    with_dtype = case.with_dtype or (lambda est, X, dtype: (est, X.astype(dtype)))
+    a, X = with_dtype(case.make_estimator(), case.X, dtype)
+    b, _ = with_dtype(case.make_estimator(), case.X, dtype)
+    a.fit(X, case.y)
+    b.fit(X, case.y)
     assert len(a._params) == len(b._params)
     for p, q in zip(a._params, b._params):
         assert p.dtype == dtype

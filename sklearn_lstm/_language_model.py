@@ -1,0 +1,1025 @@
+"""LSTM language model: next-token prediction and text generation."""
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state, gen_batches
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._activations import log_softmax, softmax
+from ._base import _ROW_BLOCK, SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
+from ._callbacks import with_callbacks
+from ._network import output_layer
+from ._optimizers import clip_grad_norm
+from ._text import (
+    END,
+    UNKNOWN,
+    build_vocabulary,
+    check_texts,
+    detokenize,
+    encode,
+    tokenize,
+)
+from ._training import _DIVERGED, _blas_threads, _check_partial_fit
+
+# At prediction, texts are read in windows of this many steps (the state
+# carried from one to the next), in chunks of texts whose logits hold about
+# _PREDICT_CACHE_SIZE numbers.
+_PREDICT_WINDOW = 256
+_PREDICT_CACHE_SIZE = 2**22
+
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def sparse_log_loss(logits, targets, weights):
+    """Softmax cross-entropy with integer targets.
+
+    The same as ``_losses.log_loss`` with one-hot ``targets``, without
+    forming the one-hot array: ``logits`` of shape (N, T, V), ``targets`` and
+    ``weights`` of shape (N, T). Returns ``(loss_sum, dlogits)``.
+    """
+    log_proba = log_softmax(logits)
+    picked = np.take_along_axis(log_proba, targets[..., None], axis=-1)[..., 0]
+    loss = -np.sum(weights * picked)
+    dlogits = np.exp(log_proba)
+    n, t = np.indices(targets.shape, sparse=True)
+    dlogits[n, t, targets] -= 1  # d(loss) / d(logits) = softmax(logits) - onehot
+    dlogits *= weights[..., None]
+    return float(loss), dlogits
+
+
+class LSTMLanguageModel(BaseRecurrentNetwork):
+    """Language model: an LSTM reads a text token by token and predicts the next.
+
+    Texts are cut into tokens (characters or words), each token is looked up
+    in an embedding table, a stack of ``n_layers`` LSTM layers reads the
+    embeddings, and a softmax layer on the top layer's hidden state gives the
+    probability of every token of the vocabulary at the next step. The model
+    is trained with teacher forcing by truncated backpropagation through time
+    (``bptt`` steps), carrying the recurrent state from one window of a text
+    to the next, and it writes new text one token at a time.
+
+    Parameters
+    ----------
+    hidden_size : int, default=64
+        Number of hidden units of each LSTM layer.
+
+    level : {'word', 'char'}, default='word'
+        What a token is: a word or punctuation mark (``'word'``) or a
+        character (``'char'``). Also sets how generated tokens are joined.
+
+    tokenizer : callable or None, default=None
+        Function that cuts a (lowercased, if ``lowercase``) text into a list
+        of tokens, as in :class:`~sklearn.feature_extraction.text.CountVectorizer`.
+        None uses the default of ``level``: every character, or the regular
+        expression ``\\w+(?:['’-]\\w+)*|[^\\w\\s]|\\n`` (words with inner
+        apostrophes and hyphens, single punctuation marks, line breaks).
+        Texts given as token sequences are never tokenized.
+
+    lowercase : bool, default=True
+        Whether to lowercase texts before tokenizing them.
+
+    min_count : int, default=1
+        Tokens seen fewer times in the training texts are read as the unknown
+        token ``'<unk>'``.
+
+    max_vocab : int or None, default=None
+        Keep at most this many tokens, the most frequent first (ties in
+        alphabetical order), besides the two special tokens.
+
+    embedding_size : int, default=32
+        Length of each token's embedding vector.
+
+    n_layers : int, default=1
+        Number of stacked LSTM layers.
+
+    dropout : float, default=0.0
+        Fraction of each layer's outputs zeroed in training (one mask per
+        row of the batch, the same at every step).
+
+    recurrent_dropout : float, default=0.0
+        Fraction of the recurrent weights zeroed in training (one mask per
+        window), as in Merity et al. (2018).
+
+    bptt : int, default=32
+        Length of the windows of truncated backpropagation through time: the
+        gradient flows back at most this many steps, while the state carries
+        on from one window to the next.
+
+    solver : {'rmsprop', 'adam', 'sgd'}, default='rmsprop'
+        The optimizer. RMSprop is the solver of the tutorial this model comes
+        from. On the word-level benchmark (``benchmarks/bench_language_model.py``,
+        scikit-learn's dataset descriptions) it reached a held-out perplexity
+        of 26.7, Adam 25.4 and SGD 28.3 (learning_rate 0.003, 0.003, 0.3).
+
+    learning_rate : float, default=0.005
+        Step size of the optimizer.
+
+    alpha : float, default=0.0
+        Strength of the L2 penalty on the weight matrices and the embeddings
+        (not the biases), divided by the number of tokens of each window.
+
+    batch_size : int, default=32
+        Number of rows the training text is cut into and read in parallel.
+        Each row holds at least ``bptt`` tokens, so short texts are cut into
+        fewer rows.
+
+    max_iter : int, default=20
+        Maximum number of epochs (passes over the training texts).
+
+    clip_norm : float or None, default=5.0
+        Gradients of each window are rescaled so that their global L2 norm is
+        at most ``clip_norm``; None disables clipping.
+
+    tol : float, default=1e-4
+        Improvement of the loss (or of the validation score) below which an
+        epoch counts as no improvement.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement before training stops.
+
+    early_stopping : bool, default=False
+        Whether to hold out the last ``validation_fraction`` of the training
+        tokens and stop when their mean log-likelihood stops improving. The
+        weights of the best epoch are kept.
+
+    validation_fraction : float, default=0.1
+        Fraction of the training tokens held out for early stopping.
+        Only used when early_stopping=True.
+
+    shuffle : bool, default=True
+        Whether to shuffle the order of the texts before each epoch (each
+        text keeps its own order).
+
+    momentum : float, default=0.9
+        Momentum of the updates. Only used when solver='sgd'.
+
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum. Only used when solver='sgd'.
+
+    beta_1 : float, default=0.9
+        Decay rate of the first moment estimates. Only used when solver='adam'.
+
+    beta_2 : float, default=0.999
+        Decay rate of the second moment estimates. Only used when
+        solver='adam'.
+
+    epsilon : float, default=1e-8
+        Numerical stability constant. Only used when solver='adam' or
+        solver='rmsprop'.
+
+    rho : float, default=0.9
+        Decay rate of the running average of squared gradients. Only used when
+        solver='rmsprop'.
+
+    dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        Floating-point type of the weights and of the computations.
+
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weight initialization, the shuffling and the dropout.
+        Pass an int for reproducible results: the same seed gives
+        bit-identical models.
+
+    warm_start : bool, default=False
+        Whether :meth:`fit` continues from the current weights and vocabulary
+        instead of starting afresh.
+
+    verbose : int, default=0
+        Whether to print one line per epoch (loss, validation score, seconds).
+
+    Attributes
+    ----------
+    tokens_ : ndarray of str of shape (n_tokens,)
+        The vocabulary, in the order of the embedding rows and of the columns
+        of :meth:`predict_proba_next`: ``'</s>'`` (end of text), ``'<unk>'``
+        (unknown), then the tokens of the training texts, most frequent first.
+
+    vocabulary_ : dict
+        Index of each token of ``tokens_``.
+
+    embeddings_ : ndarray of shape (n_tokens, embedding_size)
+        One row per token: what the first LSTM layer reads.
+
+    n_iter_ : int
+        Number of epochs run.
+
+    t_ : int
+        Number of training texts seen: their number, times the epochs.
+
+    loss_ : float
+        Loss of the last epoch: mean cross-entropy per token (natural log),
+        plus the L2 penalty.
+
+    loss_curve_ : list of float
+        Loss of each epoch.
+
+    best_loss_ : float or None
+        Lowest loss of an epoch of the last ``fit``; None when
+        early_stopping=True.
+
+    validation_scores_ : list of float or None
+        Mean log-likelihood per held-out token after each epoch, when
+        early_stopping=True.
+
+    best_validation_score_ : float or None
+        Best validation score of the last ``fit``, whose weights it keeps,
+        when early_stopping=True.
+
+    input_weights_ : list of ndarray
+        Input-to-gates weights of each layer, shape
+        ``(embedding_size, 4 * hidden_size)`` for the first layer and
+        ``(hidden_size, 4 * hidden_size)`` above, gates in the order
+        (i, f, g, o).
+
+    recurrent_weights_ : list of ndarray
+        Hidden-to-gates weights of each layer, shape
+        ``(hidden_size, 4 * hidden_size)``.
+
+    biases_ : list of ndarray
+        Gate biases of each layer, shape ``(4 * hidden_size,)``.
+
+    output_weights_ : ndarray of shape (hidden_size, n_tokens)
+        Weights of the softmax layer.
+
+    output_bias_ : ndarray of shape (n_tokens,)
+        Bias of the softmax layer.
+
+    See Also
+    --------
+    sklearn.feature_extraction.text.CountVectorizer : Bag-of-words features,
+        with the same ``tokenizer`` and ``lowercase`` parameters.
+    LSTMSequenceClassifier : LSTM that classifies whole sequences.
+
+    Notes
+    -----
+    Each text is read as ``</s> t1 t2 ... tn`` and trained to predict
+    ``t1 t2 ... tn </s>``: the model learns how texts begin (after ``</s>``)
+    and end. For training, the texts are concatenated into one stream (each
+    starting with ``</s>``), which is cut into ``batch_size`` rows read in
+    parallel, in windows of ``bptt`` steps. At every step ``t``, with ``E``
+    the embeddings::
+
+        x[t] = E[token[t]]
+        i, f, g, o = split(x[t] @ Wx + h[t-1] @ Wh + b, 4)
+        c[t] = sigmoid(f) * c[t-1] + sigmoid(i) * tanh(g)
+        h[t] = sigmoid(o) * tanh(c[t])
+        p(token[t+1] | token[:t+1]) = softmax(h[t] @ W_out + b_out)
+
+    The state ``(h, c)`` at the end of a window starts the next window of its
+    row, but the gradient stops there (truncated backpropagation through
+    time). :meth:`predict_proba_next`, :meth:`score` and :meth:`generate`
+    read each text from a zero state, starting with ``</s>``.
+
+    :meth:`generate` never writes ``'<unk>'``; a generated ``'</s>'`` ends a
+    text and is written as a blank line, after which the model goes on with a
+    new text.
+
+    References
+    ----------
+    Hochreiter, S. and Schmidhuber, J. (1997). Long short-term memory.
+    Neural Computation, 9(8), 1735-1780.
+
+    Karpathy, A. (2015). The unreasonable effectiveness of recurrent neural
+    networks. Blog post and ``min-char-rnn.py``.
+
+    :arxiv:`Merity, Keskar & Socher (2017) <1708.02182>`. Regularizing and
+    optimizing LSTM language models.
+
+    Examples
+    --------
+    >>> from sklearn_lstm import LSTMLanguageModel
+    >>> texts = ["the cat sat on the mat", "the dog sat on the log"] * 10
+    >>> lm = LSTMLanguageModel(hidden_size=16, learning_rate=0.02, max_iter=30,
+    ...                        random_state=0).fit(texts)
+    >>> lm.predict_next(["the cat sat on the"])
+    array(['mat'], dtype='<U5')
+    >>> lm.generate("the dog", n_tokens=4, temperature=0.01)
+    'the dog sat on the log'
+    >>> lm.perplexity(texts)
+    1.12...
+    """
+
+    _parameter_constraints: dict = {
+        **BaseRecurrentNetwork._parameter_constraints,
+        "dropout": SEQUENCE_MODEL_CONSTRAINTS["dropout"],
+        "recurrent_dropout": SEQUENCE_MODEL_CONSTRAINTS["recurrent_dropout"],
+        "level": [StrOptions({"word", "char"})],
+        "tokenizer": [callable, None],
+        "lowercase": ["boolean"],
+        "min_count": [Interval(Integral, 1, None, closed="left")],
+        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
+        "embedding_size": [Interval(Integral, 1, None, closed="left")],
+        "bptt": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "dtype": "no_validation",  # checked in fit: float32 or float64
+    }
+
+    _cell = "lstm"
+    _head = "softmax"
+
+    def __init__(
+        self,
+        hidden_size=64,
+        *,
+        level="word",
+        tokenizer=None,
+        lowercase=True,
+        min_count=1,
+        max_vocab=None,
+        embedding_size=32,
+        n_layers=1,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        bptt=32,
+        solver="rmsprop",
+        learning_rate=5e-3,
+        alpha=0.0,
+        batch_size=32,
+        max_iter=20,
+        clip_norm=5.0,
+        tol=1e-4,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        rho=0.9,
+        dtype=np.float64,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.hidden_size = hidden_size
+        self.level = level
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
+        self.min_count = min_count
+        self.max_vocab = max_vocab
+        self.embedding_size = embedding_size
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.bptt = bptt
+        self.solver = solver
+        self.learning_rate = learning_rate
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.clip_norm = clip_norm
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.rho = rho
+        self.dtype = dtype
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    # -- fitting ----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the model to the texts ``X``.
+
+        Parameters
+        ----------
+        X : list of str, or list of list of str
+            Training texts, or texts already cut into tokens.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted model.
+        """
+        return self._fit(X, y, incremental=False)
+
+    @available_if(_check_partial_fit)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the model with one epoch over the texts ``X``.
+
+        The first call builds the vocabulary from ``X``; later calls read
+        tokens outside it as ``'<unk>'``.
+
+        Parameters
+        ----------
+        X : list of str, or list of list of str
+            Training texts, or texts already cut into tokens.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The updated model.
+        """
+        return self._fit(X, y, incremental=True)
+
+    def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
+        """The token indices of each training text, each starting with END;
+        builds the vocabulary when ``reset``."""
+        dtype = np.dtype(self.dtype) if self.dtype is not None else None
+        if dtype not in _DTYPES:
+            raise ValueError(
+                f"dtype must be numpy.float32 or numpy.float64, got {self.dtype!r}."
+            )
+        texts = check_texts(X)
+        token_lists = tokenize(texts, self.level, self.tokenizer, self.lowercase)
+        if not any(token_lists):
+            raise ValueError(
+                f"X holds no tokens: all {len(texts)} texts are empty at "
+                f"level={self.level!r}."
+            )
+        if reset:
+            self.tokens_ = build_vocabulary(token_lists, self.min_count, self.max_vocab)
+            self.vocabulary_ = {t: i for i, t in enumerate(self.tokens_.tolist())}
+        end = self.vocabulary_[END]
+        return [
+            np.concatenate([[end], encode(tokens, self.vocabulary_)])
+            for tokens in token_lists
+            if tokens
+        ]
+
+    @with_callbacks
+    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+        """Validate, build the vocabulary and the network, train (the
+        estimator is restored by ``_fit`` if this raises)."""
+        callback_ctx = self._init_callback_context(
+            max_subtasks=1 if incremental else self.max_iter
+        )
+        raw_data = {"X": X, "y": y}
+        callback_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
+        first_pass = not hasattr(self, "output_weights_") or (
+            not self.warm_start and not incremental
+        )
+        pieces = self._validate_fit_data(
+            X, y, None, reset=first_pass, incremental=incremental, classes=None
+        )
+        if first_pass:
+            self._random_state = check_random_state(self.random_state)
+            self._initialize(len(self.tokens_), np.dtype(self.dtype))
+        else:
+            fitted = self._describe(self._net, self.embeddings_.shape[1])
+            wanted = self._describe(
+                self._make_network(self.embedding_size, len(self.tokens_)),
+                self.embedding_size,
+            )
+            if fitted != wanted:
+                raise ValueError(
+                    f"Cannot continue training a network of {fitted} with "
+                    f"{wanted}; set warm_start=False to start afresh."
+                )
+        self._fit_stochastic(pieces, incremental, callback_ctx, raw_data)
+        callback_ctx.call_on_fit_task_end(
+            estimator=self, **raw_data, reconstruction_attributes={}
+        )
+        return self
+
+    @staticmethod
+    def _describe(net, embedding_size):
+        """The architecture, in words, for the continued-training check."""
+        return f"embedding_size={embedding_size}, " + net.describe()
+
+    def _architecture(self):
+        return {"readout": None, "bidirectional": False}
+
+    def _initialize(self, n_tokens, dtype):
+        """Draw the embeddings (standard normal, as ``torch.nn.Embedding``)
+        and the network's weights; reset the training counters."""
+        rng = self._random_state
+        self.embeddings_ = rng.standard_normal((n_tokens, self.embedding_size)).astype(
+            dtype
+        )
+        super()._initialize(self.embedding_size, n_tokens, dtype)
+
+    @property
+    def _params(self):
+        """All weights in one ordered list: the embeddings, then the network's
+        weights in the order of :meth:`Network.spec`."""
+        return [self.embeddings_] + self._net.get(self)
+
+    def _set_params_list(self, params):
+        """Inverse of :attr:`_params`."""
+        self.embeddings_ = params[0]
+        self._net.set(self, params[1:])
+
+    def _weights_snapshot(self):
+        snapshot = super()._weights_snapshot()
+        snapshot["embeddings_"] = self.embeddings_.copy()
+        return snapshot
+
+    def _loss_grad(self, X, mask, targets, sample_weight, random_state=None):
+        """The network's loss on embedded inputs ``X`` (N, T, embedding_size)
+        and one-hot ``targets``, as for the other estimators; the embeddings
+        are not involved (see :meth:`_window_loss_grad`)."""
+        return self._net.loss_grad(
+            self._params[1:],
+            X,
+            mask,
+            targets,
+            sample_weight,
+            alpha=self.alpha,
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
+            random_state=random_state,
+        )
+
+    def _window_loss_grad(self, inputs, targets, mask, state, random_state=None):
+        """Mean cross-entropy per token of one window and its gradients.
+
+        Parameters
+        ----------
+        inputs, targets : ndarray of int of shape (N, T)
+            Token indices read, and those to predict.
+        mask : ndarray of bool of shape (N, T) or None
+            True at real steps.
+        state : list of tuple or None
+            Each layer's state at the start of the window; zeros if None.
+        random_state : RandomState instance or None
+            Source of the dropout masks in training.
+
+        Returns
+        -------
+        loss : float
+            Mean cross-entropy per real step, plus ``alpha / 2`` times the
+            squared weight matrices and embeddings divided by the steps.
+        grads : list of ndarray
+            In the order of :attr:`_params`, embeddings first.
+        state : list of tuple
+            Each layer's state at the end of the window (copies: the gradient
+            does not flow back through them).
+        """
+        embeddings, *params = self._params
+        net = self._net
+        logits, cache = net.forward(
+            params,
+            embeddings[inputs],
+            mask,
+            state=state,
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
+            random_state=random_state,
+        )
+        weights = (
+            np.ones(targets.shape, dtype=logits.dtype)
+            if mask is None
+            else mask.astype(logits.dtype)
+        )
+        n_steps = float(weights.sum())
+        loss, dlogits = sparse_log_loss(logits, targets, weights)
+        loss /= n_steps
+        dlogits /= n_steps
+        grads, dX = net.backward(dlogits, cache, params)
+        dembeddings = np.zeros_like(embeddings)
+        np.add.at(dembeddings, inputs.ravel(), dX.reshape(-1, dX.shape[-1]))
+        grads = [dembeddings] + grads
+        if self.alpha:
+            for k in [0] + [1 + k for k in net.penalized()]:
+                W = self._params[k]
+                loss += 0.5 * self.alpha * float(np.vdot(W, W)) / n_steps
+                grads[k] += (self.alpha / n_steps) * W
+        state = [tuple(s.copy() for s in layer) for layer in cache["last"]]
+        return loss, grads, state
+
+    def _fit_stochastic(self, pieces, incremental, callback_ctx, raw_data):
+        """Epochs of truncated BPTT over the stream of texts, with early
+        stopping and patience as in the other estimators."""
+        early_stopping = self.early_stopping and not incremental
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._make_optimizer(self._params)
+            self._start_patience(early_stopping)
+        n_texts = len(pieces)
+        val = None
+        if early_stopping:
+            pieces, val_pieces = _split_tokens(pieces, self.validation_fraction)
+            val = (val_pieces, None, None, None)
+        last_epoch_params = [p.copy() for p in self._params]
+        start_loss = None
+        try:
+            for _ in range(self.max_iter):
+                start = time.perf_counter()
+                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+                epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
+                loss, first_loss = self._run_epoch(pieces)
+                if start_loss is None:
+                    start_loss = first_loss
+                if not np.isfinite(loss):
+                    raise ValueError(
+                        f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
+                        "training diverged. Lower learning_rate or set clip_norm."
+                    )
+                last_epoch_params = [p.copy() for p in self._params]
+                self.n_iter_ += 1
+                self.t_ += n_texts
+                self.loss_ = loss
+                self.loss_curve_.append(loss)
+                self._update_no_improvement_count(early_stopping, val)
+                self._optimizer.iteration_ends(self.t_)
+                if self.verbose:
+                    msg = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
+                    if early_stopping:
+                        msg += f", validation score = {self.validation_scores_[-1]:.6f}"
+                    print(msg + f", {time.perf_counter() - start:.2f} s")
+                if epoch_ctx.call_on_fit_task_end(
+                    estimator=self,
+                    **raw_data,
+                    reconstruction_attributes=self._weights_snapshot,
+                ):
+                    break
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    msg = (
+                        f"{what} did not improve more than tol={self.tol:f} for "
+                        f"{self.n_iter_no_change} consecutive epochs."
+                    )
+                    if self._optimizer.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn(
+                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
+                        "reached and the optimization hasn't converged yet.",
+                        ConvergenceWarning,
+                    )
+        except KeyboardInterrupt:
+            if start_loss is None:
+                raise
+            warnings.warn(
+                "Training interrupted by user: keeping the weights of the last "
+                "finished epoch."
+            )
+            self._set_params_list(last_epoch_params)
+            self._optimizer = self._make_optimizer(self._params)
+        if not incremental and self.loss_ > _DIVERGED * start_loss:
+            warnings.warn(
+                f"Training diverged: the loss rose from {start_loss:.6g} (the "
+                f"weights fit started from, on the first window) to "
+                f"{self.loss_:.6g}. Lower learning_rate or set clip_norm.",
+                ConvergenceWarning,
+            )
+        if early_stopping and self._best_params is not None:
+            self._set_params_list(self._best_params)
+        if not all(np.isfinite(p).all() for p in self._params):
+            raise ValueError(
+                "Some weights are not finite after training. Lower learning_rate "
+                "or set clip_norm."
+            )
+
+    def _run_epoch(self, pieces):
+        """One pass over the texts: their stream cut into rows, read in
+        windows of ``bptt`` steps with the state carried across windows.
+
+        Returns the mean loss per token and the loss of the first window.
+        """
+        if self.shuffle and len(pieces) > 1:
+            order = self._random_state.permutation(len(pieces))
+            pieces = [pieces[i] for i in order]
+        stream = np.concatenate(pieces + [pieces[0][:1]])  # ends with END
+        inputs, targets, mask = _rows(stream, self.batch_size, self.bptt)
+        state, total, n_total, first_loss = None, 0.0, 0, None
+        with _blas_threads(len(inputs), self.recurrent_weights_):
+            for window in gen_batches(inputs.shape[1], self.bptt):
+                mask_w = None if mask is None else mask[:, window]
+                n_steps = inputs[:, window].size if mask_w is None else mask_w.sum()
+                loss, grads, state = self._window_loss_grad(
+                    inputs[:, window],
+                    targets[:, window],
+                    None if mask_w is None or mask_w.all() else mask_w,
+                    state,
+                    random_state=self._random_state,
+                )
+                clip_grad_norm(grads, self.clip_norm)
+                self._optimizer.update_params(self._params, grads)
+                total += loss * n_steps
+                n_total += n_steps
+                first_loss = loss if first_loss is None else first_loss
+        return total / n_total, first_loss
+
+    def _validation_score(self, X, mask, targets, sample_weight):
+        """Mean log-likelihood per token of the held-out pieces ``X``."""
+        log_likelihood, n_tokens = self._log_likelihood(X)
+        return log_likelihood / n_tokens
+
+    # -- prediction ---------------------------------------------------------------
+
+    def _encode_texts(self, X):
+        """Each text of ``X`` as token indices starting with END."""
+        check_is_fitted(self)
+        texts = check_texts(X)
+        end = self.vocabulary_[END]
+        return [
+            np.concatenate([[end], encode(tokens, self.vocabulary_)])
+            for tokens in tokenize(texts, self.level, self.tokenizer, self.lowercase)
+        ]
+
+    def _read(self, seqs, pad_rows=True):
+        """Run the network over sequences of token indices, from a zero state.
+
+        Yields, per chunk of sequences and window of steps, ``(batch, window,
+        ids, mask, z, state)``: the chunk's slice of ``seqs``, the window's
+        slice of steps, the chunk's padded token indices and mask (N, T), the
+        top layer's states in the window (N, W, H) and each layer's state
+        after it. Windows carry the state, so the results do not depend on
+        the window length; chunks are padded with copies of their first
+        sequence to a multiple of ``_ROW_BLOCK`` rows, so that they do not
+        depend on the other texts of the chunk either (see
+        ``BaseRecurrentNetwork._map_features``), unless ``pad_rows`` is False.
+        """
+        net, params = self._net, self._params[1:]
+        embeddings = self.embeddings_
+        chunk = _PREDICT_CACHE_SIZE // (_PREDICT_WINDOW * len(self.tokens_))
+        chunk = max(1, chunk // _ROW_BLOCK) * _ROW_BLOCK
+        with _blas_threads(min(chunk, len(seqs)), self.recurrent_weights_):
+            for batch in gen_batches(len(seqs), chunk):
+                idx = np.arange(len(seqs))[batch]
+                if pad_rows:
+                    pad = np.full(-len(idx) % _ROW_BLOCK, idx[0])
+                    idx = np.concatenate([idx, pad])
+                lengths = np.array([len(seqs[i]) for i in idx])
+                T = lengths.max()
+                ids = np.zeros((len(idx), T), dtype=np.intp)
+                for row, i in enumerate(idx):
+                    ids[row, : lengths[row]] = seqs[i]
+                mask = np.arange(T) < lengths[:, None]
+                state = None
+                for window in gen_batches(T, _PREDICT_WINDOW):
+                    mask_w = mask[:, window]
+                    z, cache = net.features(
+                        params,
+                        embeddings[ids[:, window]],
+                        None if mask_w.all() else mask_w,
+                        state=state,
+                    )
+                    state = cache["last"]
+                    yield batch, window, ids, mask, z, state
+
+    def _last_logits(self, seqs):
+        """Logits of the next token after each sequence, shape (n, n_tokens)."""
+        out = np.empty((len(seqs), len(self.tokens_)), dtype=self.embeddings_.dtype)
+        for batch, window, ids, _, _, state in self._read(seqs):
+            if window.stop < ids.shape[1]:
+                continue
+            h = state[-1][0]  # top layer's hidden state after each last real step
+            n = batch.stop - batch.start
+            out[batch] = output_layer(h[:n], self.output_weights_, self.output_bias_)
+        return out
+
+    def _log_likelihood(self, seqs):
+        """Sum of the log-probabilities of the tokens after each sequence's
+        first (its END), and of the END that closes it; and their number."""
+        end = self.vocabulary_[END]
+        total, n_total = 0.0, 0
+        for batch, window, ids, mask, z, _ in self._read(seqs):
+            n = batch.stop - batch.start  # the rows past n are padding copies
+            if window.start == 0:  # a new chunk: its targets, one step ahead
+                targets = np.zeros_like(ids[:n])
+                targets[:, :-1] = ids[:n, 1:]
+                targets[np.arange(n), mask[:n].sum(axis=1) - 1] = end
+            logits = output_layer(z[:n], self.output_weights_, self.output_bias_)
+            picked = np.take_along_axis(
+                log_softmax(logits), targets[:, window, None], axis=-1
+            )[..., 0]
+            real = mask[:n, window]
+            total += float(np.sum(picked[real], dtype=np.float64))
+            n_total += int(real.sum())
+        return total, n_total
+
+    def predict_proba_next(self, X):
+        """Probability of each token of the vocabulary coming next.
+
+        Parameters
+        ----------
+        X : list of str, or list of list of str
+            Beginnings of texts (an empty text asks for a text's first token).
+
+        Returns
+        -------
+        proba : ndarray of shape (n_texts, n_tokens)
+            Probabilities of the next token, columns in the order of
+            ``tokens_``.
+        """
+        return softmax(self._last_logits(self._encode_texts(X)))
+
+    def predict_next(self, X):
+        """The most likely next token after each text.
+
+        Parameters
+        ----------
+        X : list of str, or list of list of str
+            Beginnings of texts.
+
+        Returns
+        -------
+        tokens : ndarray of str of shape (n_texts,)
+            The most likely next token of each text (possibly ``'</s>'``, the
+            end of the text, or ``'<unk>'``).
+        """
+        return self.tokens_[self._last_logits(self._encode_texts(X)).argmax(axis=1)]
+
+    def score(self, X, y=None):
+        """Mean log-likelihood per token of the texts ``X`` (higher is better).
+
+        Each text is read from its start; its tokens and the end of the text
+        are predicted, natural logarithms. Tokens outside the vocabulary count
+        as ``'<unk>'``.
+
+        Parameters
+        ----------
+        X : list of str, or list of list of str
+            Texts.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``mean(log p(token | tokens before it))``: minus the cross-entropy.
+        """
+        log_likelihood, n_tokens = self._log_likelihood(self._encode_texts(X))
+        return log_likelihood / n_tokens
+
+    def perplexity(self, X):
+        """Perplexity of the texts ``X``: ``exp(-score(X))`` (lower is better).
+
+        Parameters
+        ----------
+        X : list of str, or list of list of str
+            Texts.
+
+        Returns
+        -------
+        perplexity : float
+        """
+        return float(np.exp(-self.score(X)))
+
+    def generate(
+        self, prompt="", n_tokens=100, *, temperature=1.0, top_k=None, random_state=None
+    ):
+        """Write ``n_tokens`` tokens after ``prompt``, one at a time.
+
+        The model reads the prompt once, then feeds each token it draws back
+        in, carrying its state: each token costs one step of the network.
+
+        Parameters
+        ----------
+        prompt : str or list of str, default=''
+            Beginning of the text (lowercased and tokenized like the training
+            texts), or its tokens. An empty prompt starts a new text.
+
+        n_tokens : int, default=100
+            Number of tokens to write.
+
+        temperature : float, default=1.0
+            The next token is drawn with probability proportional to
+            ``p ** (1 / temperature)``: below 1 the likely tokens get likelier,
+            and as it nears 0 the model writes its most likely token each time.
+
+        top_k : int or None, default=None
+            Draw only among the ``top_k`` likeliest tokens.
+
+        random_state : int, RandomState instance or None, default=None
+            Seed of the draws: the same seed writes the same text.
+
+        Returns
+        -------
+        text : str
+            The prompt, followed by the generated tokens (joined as ``level``
+            says; a generated ``'</s>'`` is written as a blank line).
+        """
+        ids = self._generate_ids(prompt, n_tokens, temperature, top_k, random_state)
+        new = self.tokens_[ids].tolist()
+        if isinstance(prompt, str):
+            return detokenize(new, self.level, after=prompt)
+        return detokenize(list(prompt) + new, self.level)
+
+    def _generate_ids(self, prompt, n_tokens, temperature, top_k, random_state):
+        """Indices of the generated tokens; see :meth:`generate`."""
+        check_is_fitted(self)
+        if not isinstance(n_tokens, Integral) or isinstance(n_tokens, bool):
+            raise TypeError(f"n_tokens must be an int, got {n_tokens!r}.")
+        if n_tokens < 0:
+            raise ValueError(f"n_tokens must be >= 0, got {n_tokens}.")
+        if not isinstance(temperature, Real) or not temperature > 0:
+            raise ValueError(f"temperature must be a float > 0, got {temperature!r}.")
+        if top_k is not None and (
+            not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1
+        ):
+            raise ValueError(f"top_k must be None or an int >= 1, got {top_k!r}.")
+        if not isinstance(prompt, str | list | tuple):
+            raise TypeError(
+                "prompt must be a string or a list of tokens, got "
+                f"{type(prompt).__name__}."
+            )
+        (seq,) = self._encode_texts([prompt])
+        unknown = self.vocabulary_[UNKNOWN]
+        if len(seq) > 1 and (seq[1:] == unknown).all():
+            raise ValueError(
+                f"Every token of the prompt {prompt!r:.60} is unknown to the model "
+                "(outside its vocabulary): it has nothing to go on."
+            )
+        rng = check_random_state(random_state)
+        net, params = self._net, self._params[1:]
+        for *_, state in self._read([seq], pad_rows=False):  # the prompt, once
+            pass
+        logits = output_layer(state[-1][0][0], self.output_weights_, self.output_bias_)
+        out = np.empty(n_tokens, dtype=np.intp)
+        for k in range(n_tokens):
+            out[k] = token = _draw(logits, temperature, top_k, unknown, rng)
+            z, cache = net.features(params, self.embeddings_[[[token]]], state=state)
+            state = cache["last"]
+            logits = output_layer(z[0, 0], self.output_weights_, self.output_bias_)
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = False
+        tags.input_tags.string = True
+        tags.target_tags.required = False
+        return tags
+
+
+def _draw(logits, temperature, top_k, unknown, rng):
+    """One token index drawn from ``softmax(logits / temperature)``, never
+    ``unknown``, among the ``top_k`` likeliest if given."""
+    logits = logits.astype(np.float64)
+    logits[unknown] = -np.inf
+    if top_k is not None and top_k < len(logits) - 1:
+        cut = np.partition(logits, -top_k)[-top_k]
+        logits[logits < cut] = -np.inf
+    # Shift first: the likeliest token gets exp(0) = 1 at any temperature,
+    # the others exp(-inf) = 0 as the temperature nears 0 (never NaN).
+    proba = np.exp((logits - logits.max()) / temperature)
+    cumulative = np.cumsum(proba)
+    return int(np.searchsorted(cumulative, rng.uniform() * cumulative[-1], "right"))
+
+
+def _rows(stream, batch_size, bptt):
+    """The stream cut into rows read in parallel: ``(inputs, targets, mask)``.
+
+    ``inputs`` are ``stream[:-1]`` and ``targets`` ``stream[1:]``, cut into at
+    most ``batch_size`` rows of at least ``bptt`` steps (one row if the stream
+    is shorter); the last row is padded, ``mask`` False there (None when no
+    step is padded).
+    """
+    n = len(stream) - 1
+    n_rows = max(1, min(batch_size, n // bptt))
+    length = -(-n // n_rows)
+    pad = n_rows * length - n
+    inputs = np.concatenate([stream[:-1], np.zeros(pad, dtype=stream.dtype)])
+    targets = np.concatenate([stream[1:], np.zeros(pad, dtype=stream.dtype)])
+    mask = None
+    if pad:
+        mask = (np.arange(n_rows * length) < n).reshape(n_rows, length)
+    return inputs.reshape(n_rows, length), targets.reshape(n_rows, length), mask
+
+
+def _split_tokens(pieces, fraction):
+    """The texts' token sequences split at ``1 - fraction`` of their tokens:
+    ``(train, validation)``; the text that straddles the cut is split in two
+    (its second part starting with END, as a text does)."""
+    n_tokens = sum(len(p) for p in pieces)
+    n_val = max(2, int(round(fraction * n_tokens)))
+    if n_tokens - n_val < 2:
+        raise ValueError(
+            f"The validation set is too large: {n_val} of the {n_tokens} tokens "
+            f"with validation_fraction={fraction}; lower validation_fraction or "
+            "disable early_stopping."
+        )
+    cut = n_tokens - n_val
+    train, val, seen = [], [], 0
+    for p in pieces:
+        if seen + len(p) <= cut:
+            train.append(p)
+        elif seen >= cut:
+            val.append(p)
+        else:
+            k = cut - seen
+            train.append(p[:k])
+            val.append(np.concatenate([p[:1], p[k:]]))
+        seen += len(p)
+    return train, val
