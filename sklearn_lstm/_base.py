@@ -50,10 +50,10 @@ SEQUENCE_MODEL_CONSTRAINTS = {
 _AUTO_PATCH_STEPS = 64
 
 
-def resolve_patch_size(patch_size, X):
-    """The patch size for training sequences ``X`` of shape (N, T, D)."""
+def resolve_patch_size(patch_size, n_timesteps):
+    """The patch size for training sequences of ``n_timesteps`` steps."""
     if patch_size == "auto":
-        return -(-X.shape[1] // _AUTO_PATCH_STEPS)
+        return -(-n_timesteps // _AUTO_PATCH_STEPS)
     return patch_size
 
 
@@ -117,10 +117,10 @@ class BaseRecurrentNetwork(
     def _validation_score(self, X, mask, targets, sample_weight):
         """Score of the validated arrays, for early stopping (higher is better)."""
 
-    def _architecture(self, X):
+    def _architecture(self, n_timesteps):
         """Keyword arguments of :class:`~sklearn_lstm._network.Network` that
-        the estimator's parameters set, besides the sizes, for training data
-        ``X``."""
+        the estimator's parameters set, besides the sizes, for training
+        sequences of (at most) ``n_timesteps`` steps."""
         return {"readout": "last", "bidirectional": False, "patch_size": 1}
 
     def set_params(self, **params):
@@ -139,20 +139,21 @@ class BaseRecurrentNetwork(
 
     # -- the network ----------------------------------------------------------
 
-    def _make_network(self, X, n_outputs):
-        """The network the current parameters ask for, to read ``X``."""
-        architecture = self._architecture(X)
+    def _make_network(self, n_inputs, n_outputs, n_timesteps):
+        """The network the current parameters ask for, to read sequences of
+        ``n_timesteps`` steps of ``n_inputs`` features."""
+        architecture = self._architecture(n_timesteps)
         check_network_size(
             self.hidden_size,
             self.n_layers,
-            X.shape[2] * architecture["patch_size"],
+            n_inputs * architecture["patch_size"],
             n_outputs,
             n_gates=CELLS[self._cell].n_gates,
             n_directions=2 if architecture["bidirectional"] else 1,
         )
         return Network(
             self._cell,
-            X.shape[2],
+            n_inputs,
             self.hidden_size,
             self.n_layers,
             n_outputs,
@@ -192,12 +193,12 @@ class BaseRecurrentNetwork(
         """Inverse of :attr:`_params`."""
         self._net.set(self, params)
 
-    def _initialize(self, X, n_outputs):
-        """Draw initial weights for training data ``X``, and reset the
-        training counters."""
-        network = self._make_network(X, n_outputs)
-        self._fitted_architecture = self._architecture(X)
-        network.set(self, network.initialize(self._random_state, X.dtype))
+    def _initialize(self, n_features, n_outputs, dtype, n_timesteps):
+        """Draw initial weights for sequences of ``n_timesteps`` steps of
+        ``n_features`` features, and reset the training counters."""
+        network = self._make_network(n_features, n_outputs, n_timesteps)
+        self._fitted_architecture = self._architecture(n_timesteps)
+        network.set(self, network.initialize(self._random_state, dtype))
         self.n_iter_ = 0
         self.t_ = 0
         self.loss_curve_ = []

@@ -352,7 +352,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         bits = _to_bits(sx, n_bits).transpose(0, 2, 1)
         return bits.astype(self.output_weights_.dtype), k
 
-    def _architecture(self, X):
+    def _architecture(self, n_timesteps):
         return {"readout": None, "bidirectional": False, "patch_size": 1}
 
     def _validation_score(self, X, mask, targets, sample_weight):

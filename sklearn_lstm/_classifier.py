@@ -464,11 +464,11 @@ class LSTMSequenceClassifier(
         Y = self._label_binarizer.transform(y)
         return np.hstack([1 - Y, Y]) if Y.shape[1] == 1 else Y
 
-    def _architecture(self, X):
+    def _architecture(self, n_timesteps):
         return {
             "readout": self.readout,
             "bidirectional": self.bidirectional,
-            "patch_size": resolve_patch_size(self.patch_size, X),
+            "patch_size": resolve_patch_size(self.patch_size, n_timesteps),
         }
 
     def _validation_score(self, X, mask, targets, sample_weight):

@@ -121,6 +121,13 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     learning_rate : float, default=0.005
         Step size of the optimizer.
 
+    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
+        'adaptive' divides the learning rate by 5 each time the loss (or the
+        validation score) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, instead of stopping, until it is below
+        1/100 of ``learning_rate``; 'constant' stops at the first such
+        plateau.
+
     alpha : float, default=0.0
         Strength of the L2 penalty on the weight matrices and the embeddings
         (not the biases), divided by the number of tokens of each window.
@@ -339,6 +346,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         bptt=32,
         solver="rmsprop",
         learning_rate=5e-3,
+        learning_rate_schedule="constant",
         alpha=0.0,
         batch_size=32,
         max_iter=20,
@@ -372,6 +380,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         self.bptt = bptt
         self.solver = solver
         self.learning_rate = learning_rate
+        self.learning_rate_schedule = learning_rate_schedule
         self.alpha = alpha
         self.batch_size = batch_size
         self.max_iter = max_iter
@@ -482,7 +491,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         else:
             fitted = self._describe(self._net, self.embeddings_.shape[1])
             wanted = self._describe(
-                self._make_network(self.embedding_size, len(self.tokens_)),
+                self._make_network(self.embedding_size, len(self.tokens_), self.bptt),
                 self.embedding_size,
             )
             if fitted != wanted:
@@ -501,8 +510,8 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         """The architecture, in words, for the continued-training check."""
         return f"embedding_size={embedding_size}, " + net.describe()
 
-    def _architecture(self):
-        return {"readout": None, "bidirectional": False}
+    def _architecture(self, n_timesteps):
+        return {"readout": None, "bidirectional": False, "patch_size": 1}
 
     def _initialize(self, n_tokens, dtype):
         """Draw the embeddings (standard normal, as ``torch.nn.Embedding``)
@@ -511,7 +520,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         self.embeddings_ = rng.standard_normal((n_tokens, self.embedding_size)).astype(
             dtype
         )
-        super()._initialize(self.embedding_size, n_tokens, dtype)
+        super()._initialize(self.embedding_size, n_tokens, dtype, self.bptt)
 
     @property
     def _params(self):

@@ -426,11 +426,11 @@ class LSTMSequenceRegressor(
         targets = ((Y - self.target_mean_) / self.target_scale_).astype(X.dtype)
         return X, mask, targets, sample_weight
 
-    def _architecture(self, X):
+    def _architecture(self, n_timesteps):
         return {
             "readout": self.readout,
             "bidirectional": self.bidirectional,
-            "patch_size": resolve_patch_size(self.patch_size, X),
+            "patch_size": resolve_patch_size(self.patch_size, n_timesteps),
         }
 
     def _validation_score(self, X, mask, targets, sample_weight):

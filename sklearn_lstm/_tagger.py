@@ -400,7 +400,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         sample_weight = check_weights(sample_weight, len(X), dtype=X.dtype)
         return X, mask, targets, sample_weight
 
-    def _architecture(self, X):
+    def _architecture(self, n_timesteps):
         return {"readout": None, "bidirectional": self.bidirectional, "patch_size": 1}
 
     def _validation_score(self, X, mask, targets, sample_weight):

@@ -78,7 +78,7 @@ class StochasticTrainingMixin:
         )
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(X, targets.shape[-1])
+            self._initialize(X.shape[2], targets.shape[-1], X.dtype, X.shape[1])
             self._input_std = _feature_std(X, mask)
         else:
             X = X.astype(self.output_weights_.dtype, copy=False)
@@ -89,7 +89,7 @@ class StochasticTrainingMixin:
                     f"X has {X.shape[2]} features per time step, but "
                     f"{type(self).__name__} was fitted with {fitted.n_inputs}."
                 )
-            wanted = self._make_network(X, fitted.n_outputs)
+            wanted = self._make_network(fitted.n_inputs, fitted.n_outputs, X.shape[1])
             # The patch size of the fitted network is kept, whatever the
             # length of the sequences that continue its training.
             wanted.patch_size = fitted.patch_size

@@ -10,7 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
@@ -207,7 +207,8 @@ def test_hidden_states(adder):
     assert ((h > 0) & (h < 1)).all()  # sigmoid units
     # The output layer reads every step's state.
     logits = h @ adder.output_weights_ + adder.output_bias_
-    assert_array_equal(sigmoid(logits[:, :, 0]), adder.predict_bit_proba(X))
+    # (to rounding: predict runs the product row by row, see output_layer)
+    assert_allclose(sigmoid(logits[:, :, 0]), adder.predict_bit_proba(X), rtol=1e-13)
     wide = adder.hidden_states([[2**40, 3]])
     assert wide.shape == (1, 42 + 1, adder.hidden_size)
 

@@ -71,7 +71,7 @@ def _initial_params(est, n_features, n_outputs, dtype=np.float64):
     """The weights ``fit`` starts from: ``_initialize`` with a fresh random state."""
     init = clone(est)
     init._random_state = check_random_state(est.random_state)
-    init._initialize(np.zeros((1, N_TIMESTEPS, n_features), dtype=dtype), n_outputs)
+    init._initialize(n_features, n_outputs, dtype, N_TIMESTEPS)
     return init
 
 
