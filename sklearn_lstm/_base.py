@@ -37,6 +37,7 @@ _ROW_BLOCK = 48
 
 # Parameters of the estimators of whole sequences (classifier, regressor).
 SEQUENCE_MODEL_CONSTRAINTS = {
+    "standardize": ["boolean"],
     "patch_size": [Integers(1, None, closed="left"), StrOptions({"auto"})],
     "input_noise": [Interval(Real, 0, None, closed="left")],
     "readout": [StrOptions(set(READOUTS))],
@@ -209,7 +210,11 @@ class BaseRecurrentNetwork(
         gradients in the order of :attr:`_params`; dropout when training,
         that is when ``random_state`` is given."""
         # Only the estimators that have these parameters add noise or drop out.
-        input_noise = getattr(self, "input_noise", 0.0)
+        noise = None
+        if getattr(self, "input_noise", 0.0):
+            # relative to each feature's std, which standardized inputs have at 1
+            scale = 1.0 if getattr(self, "standardize", False) else self._input_std
+            noise = np.broadcast_to(self.input_noise * scale, X.shape[2])
         return self._net.loss_grad(
             self._params,
             X,
@@ -217,11 +222,21 @@ class BaseRecurrentNetwork(
             targets,
             sample_weight,
             alpha=self.alpha,
-            input_noise=input_noise * self._input_std if input_noise else None,
+            input_noise=noise,
             dropout=getattr(self, "dropout", 0.0),
             recurrent_dropout=getattr(self, "recurrent_dropout", 0.0),
             random_state=random_state,
         )
+
+    def _standardize_inputs(self, X, mask):
+        """``X`` with each feature standardized as in training, when the
+        estimator has ``standardize=True``; padded steps stay zero."""
+        if not getattr(self, "standardize", False):
+            return X
+        X = (X - self._input_mean) / self._input_std
+        if mask is not None:
+            X[~mask] = 0
+        return X
 
     # -- prediction -------------------------------------------------------------
 
@@ -238,7 +253,7 @@ class BaseRecurrentNetwork(
                 f"X has {X.shape[2]} features per time step, but "
                 f"{type(self).__name__} was fitted with {n_features}."
             )
-        return X, mask
+        return self._standardize_inputs(X, mask), mask
 
     def _map_features(self, X, mask, fn):
         """``fn`` of what the head reads, computed in chunks of sequences so

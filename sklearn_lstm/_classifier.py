@@ -47,13 +47,13 @@ class LSTMSequenceClassifier(
     n_layers : int, default=1
         Number of stacked LSTM layers.
 
-    bidirectional : bool, default=False
+    bidirectional : bool, default=True
         Whether each layer also reads every sequence backwards, from its last
         real step to its first, and passes both directions' states on
         (concatenated: ``2 * hidden_size`` features), as
         ``torch.nn.LSTM(bidirectional=True)`` does.
 
-    readout : {'last', 'mean', 'max'}, default='last'
+    readout : {'last', 'mean', 'max'}, default='mean'
         What the softmax layer reads of the top layer's states: the state
         after each sequence's last real step (for the backward direction, the
         state after it read the first step), or the mean or the maximum of
@@ -68,13 +68,19 @@ class LSTMSequenceClassifier(
         longest training sequence takes at most 64 recurrent steps; the size
         is fixed at fit (``patch_size_``).
 
-    input_noise : float, default=0.0
+    standardize : bool, default=True
+        Whether to standardize each input feature with its mean and standard
+        deviation over the real time steps of the training data (set at the
+        first ``fit``), inside the model: LSTM gates saturate on inputs of
+        large magnitude, so this makes the model work on data of any scale.
+
+    input_noise : float, default=0.5
         Standard deviation of the Gaussian noise added in training to every
         input feature at every step, as a fraction of that feature's standard
         deviation over the real steps of the training data: data
         augmentation that keeps the network from memorizing exact values.
 
-    dropout : float, default=0.0
+    dropout : float, default=0.3
         Fraction of the features of each layer's output (what the next layer
         and the softmax layer read) set to zero in training, one mask per
         sequence and minibatch, the same at every time step.
@@ -87,10 +93,10 @@ class LSTMSequenceClassifier(
     solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
         The optimizer.
 
-    learning_rate : float, default=1e-3
+    learning_rate : float, default=1e-2
         Step size of the optimizer.
 
-    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
+    learning_rate_schedule : {'constant', 'adaptive'}, default='adaptive'
         'adaptive' divides the learning rate by 5 each time the loss (or the
         validation score) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, instead of stopping, until it is below
@@ -100,7 +106,7 @@ class LSTMSequenceClassifier(
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weight matrices (not the biases).
 
-    batch_size : int or 'auto', default='auto'
+    batch_size : int or 'auto', default=32
         Size of the minibatches; 'auto' means ``min(200, n_samples)``.
 
     max_iter : int, default=200
@@ -299,17 +305,18 @@ class LSTMSequenceClassifier(
         hidden_size=32,
         *,
         n_layers=1,
-        bidirectional=False,
-        readout="last",
+        bidirectional=True,
+        readout="mean",
         patch_size="auto",
-        input_noise=0.0,
-        dropout=0.0,
+        standardize=True,
+        input_noise=0.5,
+        dropout=0.3,
         recurrent_dropout=0.0,
         solver="adam",
-        learning_rate=1e-3,
-        learning_rate_schedule="constant",
+        learning_rate=1e-2,
+        learning_rate_schedule="adaptive",
         alpha=1e-4,
-        batch_size="auto",
+        batch_size=32,
         max_iter=200,
         clip_norm=5.0,
         tol=1e-4,
@@ -333,6 +340,7 @@ class LSTMSequenceClassifier(
         self.bidirectional = bidirectional
         self.readout = readout
         self.patch_size = patch_size
+        self.standardize = standardize
         self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout

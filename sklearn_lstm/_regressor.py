@@ -61,6 +61,12 @@ class LSTMSequenceRegressor(
         longest training sequence takes at most 64 recurrent steps; the size
         is fixed at fit (``patch_size_``).
 
+    standardize : bool, default=True
+        Whether to standardize each input feature with its mean and standard
+        deviation over the real time steps of the training data (set at the
+        first ``fit``), inside the model: LSTM gates saturate on inputs of
+        large magnitude, so this makes the model work on data of any scale.
+
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
         input feature at every step, as a fraction of that feature's standard
@@ -285,6 +291,7 @@ class LSTMSequenceRegressor(
         bidirectional=False,
         readout="last",
         patch_size="auto",
+        standardize=True,
         input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,
@@ -315,6 +322,7 @@ class LSTMSequenceRegressor(
         self.bidirectional = bidirectional
         self.readout = readout
         self.patch_size = patch_size
+        self.standardize = standardize
         self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout

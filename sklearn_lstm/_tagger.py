@@ -38,6 +38,12 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         Whether each layer also reads the sequences backwards, so that a step's
         label depends on the whole sequence, not only on the steps before it.
 
+    standardize : bool, default=True
+        Whether to standardize each input feature with its mean and standard
+        deviation over the real time steps of the training data (set at the
+        first ``fit``), inside the model: LSTM gates saturate on inputs of
+        large magnitude, so this makes the model work on data of any scale.
+
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
         input feature at every step, as a fraction of that feature's standard
@@ -246,6 +252,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         *,
         n_layers=1,
         bidirectional=False,
+        standardize=True,
         input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,
@@ -274,6 +281,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         self.hidden_size = hidden_size
         self.n_layers = n_layers
         self.bidirectional = bidirectional
+        self.standardize = standardize
         self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout

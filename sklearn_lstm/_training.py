@@ -79,7 +79,7 @@ class StochasticTrainingMixin:
         if first_pass:
             self._random_state = check_random_state(self.random_state)
             self._initialize(X.shape[2], targets.shape[-1], X.dtype, X.shape[1])
-            self._input_std = _feature_std(X, mask)
+            self._input_mean, self._input_std = _feature_stats(X, mask)
         else:
             X = X.astype(self.output_weights_.dtype, copy=False)
             targets = targets.astype(X.dtype, copy=False)
@@ -98,6 +98,7 @@ class StochasticTrainingMixin:
                     f"Cannot continue training a network of {fitted.describe()} "
                     f"with {wanted.describe()}; set warm_start=False to start afresh."
                 )
+        X = self._standardize_inputs(X, mask)
         self._fit_stochastic(
             X,
             mask,
@@ -360,12 +361,14 @@ class StochasticTrainingMixin:
                 self.best_loss_ = self.loss_curve_[-1]
 
 
-def _feature_std(X, mask):
-    """Standard deviation of each feature over the real steps of ``X``; 1 for
-    constant features, so that it can scale noise."""
+def _feature_stats(X, mask):
+    """Mean and standard deviation of each feature over the real steps of
+    ``X``; a constant feature gets a standard deviation of 1."""
     steps = X.reshape(-1, X.shape[2]) if mask is None else X[mask]
-    std = steps.std(axis=0)
-    return np.where(std > 0, std, 1.0).astype(X.dtype)
+    mean = steps.mean(axis=0, dtype=np.float64)
+    std = steps.std(axis=0, dtype=np.float64)
+    std = np.where(std > 0, std, 1.0)
+    return mean.astype(X.dtype), std.astype(X.dtype)
 
 
 def _copied_attributes(estimator, net):

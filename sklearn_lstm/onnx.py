@@ -195,7 +195,7 @@ def register_converters():
 
 def _check_supported(estimator):
     """Raise for variants of the estimators that the converter does not know."""
-    readout = getattr(estimator, "readout", "last")
+    readout = estimator._net.readout
     if readout not in _READOUTS:
         raise NotImplementedError(
             f"ONNX export of readout={readout!r} is not implemented; known: "
@@ -203,10 +203,15 @@ def _check_supported(estimator):
         )
     if getattr(estimator, "_cell", "lstm") != "lstm":
         raise NotImplementedError(f"ONNX export of {estimator._cell!r} cells.")
+    if estimator._net.patch_size != 1:
+        raise NotImplementedError(
+            f"ONNX export of patch_size={estimator._net.patch_size} is not "
+            "implemented; fit with patch_size=1 to export."
+        )
 
 
 def _n_directions(estimator):
-    return 2 if getattr(estimator, "bidirectional", False) else 1
+    return estimator._net.n_directions
 
 
 def _classifier_shape_calculator(operator):
@@ -251,9 +256,12 @@ def _convert_classifier(scope, operator, container):
     lens = operator.inputs[1].full_name if len(operator.inputs) > 1 else None
     label, proba = (output.full_name for output in operator.outputs)
 
+    if getattr(est, "standardize", False):  # as the model reads its inputs
+        X = graph.node("Sub", [X, graph.const(est._input_mean)])
+        X = graph.node("Div", [X, graph.const(est._input_std)])
     x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
     Y, Y_h = _lstm_stack(graph, est, x, lens)
-    hidden = _READOUTS[getattr(est, "readout", "last")](graph, Y, Y_h, lens)
+    hidden = _READOUTS[est._net.readout](graph, Y, Y_h, lens)
     logits = graph.node(
         "Gemm",
         [hidden, graph.const(est.output_weights_), graph.const(est.output_bias_)],

@@ -33,6 +33,7 @@ def _fitted(bidirectional, n_layers, readout):
         n_layers=n_layers,
         bidirectional=bidirectional,
         readout=readout,
+        standardize=False,  # the network alone: torch reads the raw inputs
         max_iter=3,
         learning_rate=0.05,
         random_state=0,
