@@ -270,11 +270,16 @@ def _sequence_shapes(X):
     of sequences; a nested list of numbers of one shape is an array-like, as
     in scikit-learn.
     """
-    if not isinstance(X, list | tuple) or len(X) == 0:
+    # _is_ragged is True for any list of sequences (check_sequences pads them
+    # all), not only for sequences of different lengths.
+    if not _is_ragged(X):
         return None
-    if not (_is_ragged(X) or any(isinstance(x, np.ndarray) for x in X)):
+    try:
+        shapes = [np.shape(x) for x in X]
+    except ValueError:  # ragged steps in a sequence: check_sequences says which
         return None
-    shapes = [np.shape(x) for x in X]
+    if len(set(shapes)) == 1 and not any(isinstance(x, np.ndarray) for x in X):
+        return None  # nested lists of numbers of one shape: an array-like
     if any(len(shape) not in (1, 2) for shape in shapes):
         return None  # not a list of sequences: check_sequences says what it is
     return shapes

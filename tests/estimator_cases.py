@@ -671,8 +671,10 @@ EstimatorCase = namedtuple(
         "grid",
         "array_input",
         "with_dtype",
+        "sample_weight",
+        "step_targets",
     ],
-    defaults=[True, None],
+    defaults=[True, None, True, False],
 )
 """Everything the shared tests know of one estimator.
 
@@ -692,6 +694,11 @@ array_input : whether ``X`` is an array of numbers (False for texts): the tests
     of NaN padding and of ``n_features_in_`` apply only then.
 with_dtype : ``(estimator, X, dtype) -> (estimator, X)`` that makes it compute
     in ``dtype``; None casts ``X`` with ``X.astype(dtype)``.
+sample_weight : whether ``fit`` takes a ``sample_weight`` (False for the
+    language model, whose samples are the windows it cuts from the texts).
+step_targets : whether ``y`` holds one target per time step (its second axis
+    follows the steps of ``X``), so that cutting or lengthening the sequences
+    of ``X`` must do the same to ``y``.
 """
 
 CASES = {
@@ -763,6 +770,7 @@ CASES = {
             longest_input=_long_tagged_sequences,
             diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
             grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
+            step_targets=True,
         ),
         EstimatorCase(
             name="LSTMLanguageModel",
@@ -788,6 +796,7 @@ CASES = {
             grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
             array_input=False,
             with_dtype=lambda est, X, dtype: (est.set_params(dtype=dtype), X),
+            sample_weight=False,
         ),
     ]
 }

@@ -93,6 +93,18 @@ def test_list_in_list_out_with_each_sequence_shape():
     )
 
 
+def test_nested_list_of_numbers_of_one_shape_is_an_array():
+    """As in scikit-learn, ``X.tolist()`` transforms like ``X``; lists of
+    ragged lists, or of arrays, stay lists."""
+    X = np.random.RandomState(0).normal(size=(5, 4))
+    scaler = SequenceStandardScaler().fit(X.tolist())
+    out = scaler.transform(X.tolist())
+    assert isinstance(out, np.ndarray)
+    assert_allclose(out, scaler.transform(X))
+    assert isinstance(scaler.transform([x.tolist() for x in X[:, :3]] + [[1.0]]), list)
+    assert isinstance(scaler.transform(list(X)), list)
+
+
 @pytest.mark.parametrize("with_mean", [True, False])
 @pytest.mark.parametrize("with_std", [True, False])
 def test_inverse_transform_restores_every_input_form(with_mean, with_std):

@@ -481,6 +481,13 @@ def test_training_memory_grows_linearly_with_sequence_length(estimator_case):
 def _skip_unless_sequences(case):
     if not case.variable_length:
         pytest.skip(f"{case.name} does not read sequences of floats")
+    if not case.array_input:
+        pytest.skip(f"{case.name} reads texts, not arrays of floats")
+
+
+def _skip_unless_sample_weight(case):
+    if not case.sample_weight:
+        pytest.skip(f"{case.name}.fit takes no sample_weight")
 
 
 @pytest.mark.parametrize("method", ["predict", "partial_fit"])
@@ -515,14 +522,19 @@ def test_continued_training_reads_sequences_of_any_length(estimator_case, how):
     _skip_unless_sequences(case)
     est = _fitted(case).set_params(warm_start=True)
     cont = est.partial_fit if how == "partial_fit" else est.fit
+    # Per-step targets are cut and lengthened with their sequences.
+    y = case.y
+    y_short = y[:, :-2] if case.step_targets else y
+    y_long = np.concatenate([y, y], axis=1) if case.step_targets else y
+    y_one_less = y[:, :-1] if case.step_targets else y
     n_iter = est.n_iter_
-    cont(case.X[:, :-2], case.y)  # shorter 3-D
-    cont([np.concatenate([x, x]) for x in case.X], case.y)  # longer list
+    cont(case.X[:, :-2], y_short)  # shorter 3-D
+    cont([np.concatenate([x, x]) for x in case.X], y_long)  # longer list
     assert est.n_iter_ > n_iter
     assert est.n_features_in_ == case.X.shape[1]  # as the first fit recorded
-    univariate = case.make_estimator().fit(case.X[:, :, 0], case.y)
+    univariate = case.make_estimator().fit(case.X[:, :, 0], y)
     with pytest.raises(ValueError, match="time steps seen in fit"):
-        univariate.partial_fit(case.X[:, :-1, 0], case.y)
+        univariate.partial_fit(case.X[:, :-1, 0], y_one_less)
 
 
 @pytest.mark.parametrize("scale", [1e308, 1e-300, 5e-324])
@@ -530,6 +542,8 @@ def test_extreme_weights_train_like_unit_weights(estimator_case, scale):
     """The loss is a weighted mean: weights of one magnitude, however extreme,
     give the model of unit weights, without overflow warnings."""
     case = estimator_case
+    _skip_unless_sample_weight(case)
+    method = case.proba_method or "predict"  # a regressor has no probabilities
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("error", RuntimeWarning)
@@ -537,9 +551,9 @@ def test_extreme_weights_train_like_unit_weights(estimator_case, scale):
         est = case.make_estimator().fit(
             case.X, case.y, sample_weight=np.full(len(case.y), scale)
         )
-        proba = getattr(est, case.proba_method)(case.X)
+        got = getattr(est, method)(case.X)
     np.testing.assert_allclose(
-        proba, getattr(expected, case.proba_method)(case.X), rtol=1e-6, atol=1e-9
+        got, getattr(expected, method)(case.X), rtol=1e-6, atol=1e-9
     )
 
 
@@ -578,6 +592,7 @@ def test_early_stopping_scores_with_sample_weights(estimator_case, monkeypatch):
     """The validation part keeps its sample weights (as in MLP) and is
     stratified exactly for classifiers."""
     case = estimator_case
+    _skip_unless_sample_weight(case)
     from sklearn.base import is_classifier
 
     import sklearn_lstm._training as training
