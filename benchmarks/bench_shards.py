@@ -5,7 +5,8 @@ as many threads as there are cores, BLAS on one thread each (1 shard: the
 package's usual BLAS threading). Runs are interleaved; medians of the epoch
 time, and each count's ratio to 1 shard.
 
-Run: ``python benchmarks/bench_shards.py [--repeat 5] [--dtype float32]``.
+Run from the repository root: ``PYTHONPATH=. python benchmarks/bench_shards.py
+[--repeat 5] [--dtype float32]`` (without it, an installed copy is imported).
 """
 
 import argparse
@@ -16,6 +17,7 @@ import warnings
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+import sklearn_lstm
 from sklearn_lstm import LSTMSequenceClassifier, _training
 
 SHAPES = [(900, 8, 8, 64), (300, 150, 1, 32), (1000, 50, 12, 64), (2000, 30, 32, 128)]
@@ -40,6 +42,7 @@ def main():
     parser.add_argument("--counts", default="1,2,4")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
+    print(f"sklearn_lstm from {sklearn_lstm.__file__}")
     print(f"{'(N, T, D, H)':<20}" + "".join(f"{c:>3} shards s" for c in counts))
     for N, T, D, H in SHAPES:
         rng = np.random.RandomState(0)
