@@ -205,28 +205,63 @@ class BaseRecurrentNetwork(
         self.loss_curve_ = []
         self.validation_scores_ = None
 
-    def _loss_grad(self, X, mask, targets, sample_weight, random_state=None):
+    def _loss_grad(
+        self, X, mask, targets, sample_weight, random_state=None, shards=None
+    ):
         """Loss of the batch (weighted mean, plus the L2 penalty) and its
         gradients in the order of :attr:`_params`; dropout when training,
-        that is when ``random_state`` is given."""
+        that is when ``random_state`` is given.
+
+        ``shards`` (a :class:`~sklearn_lstm._training.Shards`) splits the batch
+        into contiguous parts computed side by side; their losses and
+        gradients are added in a fixed order, so the result depends on the
+        number of shards only in the last bits.
+        """
+        net, params = self._net, self._params
         # Only the estimators that have these parameters add noise or drop out.
         noise = None
         if getattr(self, "input_noise", 0.0):
             # relative to each feature's std, which standardized inputs have at 1
             scale = 1.0 if getattr(self, "standardize", False) else self._input_std
             noise = np.broadcast_to(self.input_noise * scale, X.shape[2])
-        return self._net.loss_grad(
-            self._params,
-            X,
-            mask,
-            targets,
-            sample_weight,
-            alpha=self.alpha,
-            input_noise=noise,
-            dropout=getattr(self, "dropout", 0.0),
-            recurrent_dropout=getattr(self, "recurrent_dropout", 0.0),
-            random_state=random_state,
-        )
+        draws = None
+        if random_state is not None:  # the whole batch's, drawn in this thread
+            draws = net.draw(
+                X.shape,
+                X.dtype,
+                random_state,
+                input_noise=noise,
+                dropout=getattr(self, "dropout", 0.0),
+                recurrent_dropout=getattr(self, "recurrent_dropout", 0.0),
+            )
+        total_weight = float(sample_weight.sum())
+        if shards is None or shards.n_shards == 1:
+            return net.loss_grad(
+                params,
+                X,
+                mask,
+                targets,
+                sample_weight,
+                alpha=self.alpha,
+                draws=draws,
+                total_weight=total_weight,
+            )
+
+        def shard_loss_grad(part):
+            return net.loss_grad(
+                params,
+                X[part],
+                _take(mask, part),
+                targets[part],
+                sample_weight[part],
+                draws=None if draws is None else draws.take(part),
+                total_weight=total_weight,
+            )
+
+        loss, grads = shards.map_sum(shard_loss_grad, len(X))
+        if self.alpha:
+            loss += net.add_penalty(params, grads, self.alpha, total_weight)
+        return loss, grads
 
     def _standardize_inputs(self, X, mask):
         """``X`` with each feature standardized as in training, when the

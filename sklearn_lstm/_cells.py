@@ -136,7 +136,7 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
     return hs[1:].transpose(1, 0, 2), (hs[T],), cache
 
 
-def rnn_backward(dh, cache):
+def rnn_backward(dh, cache, need_dx=True):
     """Backward pass of :func:`rnn_forward`.
 
     Parameters
@@ -146,6 +146,9 @@ def rnn_backward(dh, cache):
         state belongs in ``dh[:, -1]``.
     cache : tuple
         From :func:`rnn_forward`.
+    need_dx : bool, default=True
+        Whether to compute ``dx``; if False, ``dx`` is None, which saves the
+        product ``da @ Wx.T`` (the bottom layer's inputs need no gradient).
 
     Returns
     -------
@@ -174,7 +177,7 @@ def rnn_backward(dh, cache):
                 keep = ~mask[:, t]
                 da[t][keep] = 0
                 dh_next[keep] = dh_t[keep]
-    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx)
+    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx, need_dx)
     return dx, dh_next, dWx, dWh, db
 
 
@@ -345,7 +348,7 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
-def lstm_backward(dh, cache):
+def lstm_backward(dh, cache, need_dx=True):
     """Backward pass of :func:`lstm_forward`.
 
     Parameters
@@ -355,6 +358,8 @@ def lstm_backward(dh, cache):
         state belongs in ``dh[:, -1]``.
     cache : tuple
         From :func:`lstm_forward`.
+    need_dx : bool, default=True
+        Whether to compute ``dx``; if False, ``dx`` is None.
 
     Returns
     -------
@@ -415,7 +420,7 @@ def lstm_backward(dh, cache):
                 dc_next[keep] = carried
             else:
                 np.multiply(dc, f, out=dc_next)
-    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx)
+    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx, need_dx)
     return dx, dh_next, dc_next, dWx, dWh, db
 
 
@@ -447,15 +452,18 @@ def _project_inputs(x, W, b, scale, out):
     return x1
 
 
-def _param_grads(x1, hs, da, Wx):
+def _param_grads(x1, hs, da, Wx, need_dx=True):
     """``dx, dWx, dWh, db`` from the gradient ``da`` of every step's
-    pre-activations, shape ``(T, N, G)``: one matrix product each."""
+    pre-activations, shape ``(T, N, G)``: one matrix product each (``dx`` is
+    None unless ``need_dx``)."""
     T, N, G = da.shape
     D, H = Wx.shape[0], hs.shape[2]
     da2 = da.reshape(T * N, G)
     dW1 = x1.reshape(T * N, D + 1).T @ da2  # [dWx; db]
     dWh = hs[:-1].reshape(T * N, H).T @ da2
-    dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
+    dx = None
+    if need_dx:
+        dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
     return dx, dW1[:D], dWh, dW1[D]
 
 

@@ -29,6 +29,9 @@ sequence, the same at every step), ``recurrent_dropout`` zeroes recurrent
 weights (one mask per minibatch, the same at every step: DropConnect as in
 Merity et al., "Regularizing and Optimizing LSTM Language Models", 2018).
 Kept units are scaled by ``1 / (1 - p)``, so predictions need no rescaling.
+All of a batch's random numbers are drawn at once, in a fixed order, by
+:meth:`Network.draw`, so that a batch split into shards (each sequence's
+noise and masks sliced out of the batch's) trains on the same draws.
 """
 
 from collections import namedtuple
@@ -45,6 +48,24 @@ for per-layer lists, else None), its shape, and its role: ``'input'``,
 ``'recurrent'``, ``'bias'``, ``'output'`` or ``'output_bias'``."""
 
 Head = namedtuple("Head", ["loss", "activation"])
+
+
+class Draws(namedtuple("Draws", ["noise", "weight_masks", "keeps"])):
+    """The random numbers of one training batch: the scaled input noise (or
+    None), each layer's and direction's recurrent weight mask and each layer's
+    output dropout mask, shape ``(N, 1, F)`` (None where not used)."""
+
+    __slots__ = ()
+
+    def take(self, rows):
+        """The draws of the sequences ``rows`` (a slice) of the batch; the
+        weight masks are the batch's."""
+        return Draws(
+            None if self.noise is None else self.noise[rows],
+            self.weight_masks,
+            [None if keep is None else keep[rows] for keep in self.keeps],
+        )
+
 
 HEADS = {
     "softmax": Head("log_loss", softmax),
@@ -193,6 +214,7 @@ class Network:
         dropout=0.0,
         recurrent_dropout=0.0,
         random_state=None,
+        draws=None,
     ):
         """Outputs of the head before its activation, and the cache.
 
@@ -213,6 +235,9 @@ class Network:
             Dropout rates, applied only when ``random_state`` is given.
         random_state : RandomState instance, default=None
             Source of the dropout masks: training mode.
+        draws : Draws, default=None
+            The random numbers to use instead of drawing them from
+            ``random_state`` (see :meth:`draw`): training mode.
 
         Returns
         -------
@@ -230,6 +255,7 @@ class Network:
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,
+            draws=draws,
         )
         cache["z"] = z
         return output_layer(z, params[-2], params[-1]), cache
@@ -245,6 +271,7 @@ class Network:
         dropout=0.0,
         recurrent_dropout=0.0,
         random_state=None,
+        draws=None,
     ):
         """What the head reads: the readout of the top layer's states.
 
@@ -253,11 +280,17 @@ class Network:
         """
         cell = CELLS[self.cell]
         N, T = X.shape[:2]
-        if random_state is None:
-            input_noise, dropout, recurrent_dropout = None, 0.0, 0.0
-        if input_noise is not None:
-            noise = random_state.standard_normal(X.shape).astype(X.dtype)
-            X = X + noise * input_noise.astype(X.dtype)
+        if draws is None and random_state is not None:
+            draws = self.draw(
+                X.shape,
+                X.dtype,
+                random_state,
+                input_noise=input_noise,
+                dropout=dropout,
+                recurrent_dropout=recurrent_dropout,
+            )
+        if draws is not None and draws.noise is not None:
+            X = X + draws.noise
         n_steps, step_mask = T, mask
         if self.patch_size > 1:
             X, mask = _patches(X, mask, self.patch_size)
@@ -269,11 +302,8 @@ class Network:
             for direction in range(self.n_directions):
                 k = layer * self.n_directions + direction
                 Wx, Wh, b = params[3 * k : 3 * k + 3]
-                weight_mask = None
-                if recurrent_dropout:
-                    weight_mask = _dropout_mask(
-                        random_state, Wh.shape, recurrent_dropout, Wh.dtype
-                    )
+                weight_mask = None if draws is None else draws.weight_masks[k]
+                if weight_mask is not None:
                     Wh = Wh * weight_mask
                 if state is None:
                     zeros = np.zeros((N, Wh.shape[0]), dtype=X.dtype)
@@ -288,9 +318,8 @@ class Network:
                 cells.append((cell_cache, weight_mask))
                 last.append(layer_last)
             h = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
-            keep = None
-            if dropout:
-                keep = _dropout_mask(random_state, (N, 1, h.shape[2]), dropout, h.dtype)
+            keep = None if draws is None else draws.keeps[layer]
+            if keep is not None:
                 h = h * keep
             keeps.append(keep)
         z, readout_cache = self._readout(h, mask)
@@ -307,7 +336,50 @@ class Network:
         }
         return z, cache
 
-    def backward(self, dlogits, cache, params):
+    def draw(
+        self,
+        shape,
+        dtype,
+        random_state,
+        *,
+        input_noise=None,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+    ):
+        """The random numbers of a training batch of sequences of ``shape``
+        ``(N, T, D)``, drawn from ``random_state`` in a fixed order: the input
+        noise, then per layer its recurrent weight masks and its output mask.
+
+        Same parameters as :meth:`forward`; returns a :class:`Draws`, or None
+        when there is nothing to draw.
+        """
+        if input_noise is None and not dropout and not recurrent_dropout:
+            return None
+        noise = None
+        if input_noise is not None:
+            noise = random_state.standard_normal(shape).astype(dtype)
+            noise = noise * input_noise.astype(dtype)
+        G = CELLS[self.cell].n_gates * self.hidden_size
+        weight_masks, keeps = [], []
+        for _ in range(self.n_layers):
+            for _ in range(self.n_directions):
+                weight_masks.append(
+                    _dropout_mask(
+                        random_state, (self.hidden_size, G), recurrent_dropout, dtype
+                    )
+                    if recurrent_dropout
+                    else None
+                )
+            keeps.append(
+                _dropout_mask(
+                    random_state, (shape[0], 1, self.n_features), dropout, dtype
+                )
+                if dropout
+                else None
+            )
+        return Draws(noise, weight_masks, keeps)
+
+    def backward(self, dlogits, cache, params, need_dX=True):
         """Gradients of the weights (in the order of :meth:`spec`) and of ``X``.
 
         Parameters
@@ -318,11 +390,14 @@ class Network:
             From :meth:`forward`.
         params : list of ndarray
             The weights :meth:`forward` was run with.
+        need_dX : bool, default=True
+            Whether to compute ``dX``; if False, ``dX`` is None and the
+            bottom layer skips the product that gives it.
 
         Returns
         -------
         grads : list of ndarray
-        dX : ndarray of shape (N, T, D)
+        dX : ndarray of shape (N, T, D) or None
         """
         W_out = params[-2]
         z = cache["z"]
@@ -347,14 +422,17 @@ class Network:
                     d = dh[:, :, direction * H : (direction + 1) * H]
                     if direction == 1:
                         d = _reverse(d, reverse)
-                dx_k, *rest = backward(d, cell_cache)
+                dx_k, *rest = backward(d, cell_cache, need_dX or layer > 0)
                 dWx, dWh, db = rest[n_states:]
                 if weight_mask is not None:
                     dWh *= weight_mask
                 layer_grads[k] = [dWx, dWh, db]
-                dx = dx + (dx_k if direction == 0 else _reverse(dx_k, reverse))
+                if dx_k is not None:
+                    dx = dx + (dx_k if direction == 0 else _reverse(dx_k, reverse))
             dh = dx
         grads = [g for layer in layer_grads for g in layer] + [dW_out, db_out]
+        if not need_dX:
+            return grads, None
         if self.patch_size > 1:  # back to one row per time step
             N, n_patches = dh.shape[:2]
             dh = dh.reshape(N, n_patches * self.patch_size, -1)
@@ -416,14 +494,22 @@ class Network:
         dropout=0.0,
         recurrent_dropout=0.0,
         random_state=None,
+        draws=None,
+        total_weight=None,
     ):
         """Loss of a batch and its gradients in the order of :meth:`spec`.
 
         The loss is the ``sample_weight``-weighted mean over sequences (per-step
         outputs of a sequence add up) plus ``alpha / 2`` times the squared
         weight matrices, divided by the total weight as in MLP.
+
+        A shard of a batch passes the batch's ``total_weight`` (default: the sum
+        of ``sample_weight``) and its slice of the batch's ``draws``, with
+        ``alpha=0``: the shards' losses and gradients then add up to the
+        batch's, before the penalty (:meth:`add_penalty`).
         """
-        total_weight = float(sample_weight.sum())
+        if total_weight is None:
+            total_weight = float(sample_weight.sum())
         logits, cache = self.forward(
             params,
             X,
@@ -432,6 +518,7 @@ class Network:
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,
+            draws=draws,
         )
         weights = sample_weight
         if self.readout is None:
@@ -441,13 +528,19 @@ class Network:
         loss, dlogits = LOSS_FUNCTIONS[HEADS[self.head].loss](logits, targets, weights)
         loss /= total_weight
         dlogits /= total_weight
-        grads, _ = self.backward(dlogits, cache, params)
+        grads, _ = self.backward(dlogits, cache, params, need_dX=False)
         if alpha:
-            for k in self.penalized():
-                W = params[k]
-                loss += 0.5 * alpha * float(np.vdot(W, W)) / total_weight
-                grads[k] += (alpha / total_weight) * W
+            loss += self.add_penalty(params, grads, alpha, total_weight)
         return loss, grads
+
+    def add_penalty(self, params, grads, alpha, total_weight):
+        """Add the L2 penalty's gradient to ``grads`` in place; its loss."""
+        loss = 0.0
+        for k in self.penalized():
+            W = params[k]
+            loss += 0.5 * alpha * float(np.vdot(W, W)) / total_weight
+            grads[k] += (alpha / total_weight) * W
+        return loss
 
 
 def output_layer(z, W_out, b_out):

@@ -10,8 +10,11 @@ early stopping, callbacks) -> ``_run_epoch`` (shuffled minibatches) ->
 import contextlib
 import copy
 import functools
+import os
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 
 import numpy as np
 from sklearn.base import is_classifier
@@ -32,6 +35,17 @@ _DIVERGED = 10.0
 # such sizes; on a busy machine it costs 2-20x, as each small product waits
 # for the second thread to be scheduled (benchmarks/bench_threads.py).
 _BLAS_THREADING_MIN_WORK = 2**22
+
+# A minibatch is split into shards of at least this many sequences, at most
+# _MAX_SHARDS of them, computed side by side in threads (NumPy releases the
+# GIL in ufuncs and BLAS) with BLAS on one thread each. The number of shards
+# depends on the batch size only, never on the machine, so that a fit gives
+# the same model wherever it runs with the same NumPy and BLAS. Two shards of
+# a batch of 200 ran 1.4-2.1x faster than one on 2 idle cores at the shapes of
+# benchmarks/bench_fit.py; the threshold and the cap are provisional, to be
+# set with benchmarks/bench_shards.py on a quiet machine.
+_SHARD_MIN_ROWS = 50
+_MAX_SHARDS = 2
 
 
 class StochasticTrainingMixin:
@@ -201,13 +215,14 @@ class StochasticTrainingMixin:
 
         last_epoch_params = [p.copy() for p in self._params]
         start_loss = None  # of the weights fit started from, on its first batch
+        shards = Shards(batch_size)
         try:
             for _ in range(self.max_iter):
                 start = time.perf_counter()
                 epoch_ctx = callback_ctx.subcontext(task_name="epoch")
                 epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
                 loss, first_loss = self._run_epoch(
-                    X, mask, targets, sample_weight, batch_size
+                    X, mask, targets, sample_weight, batch_size, shards
                 )
                 if start_loss is None:
                     start_loss = first_loss
@@ -234,6 +249,13 @@ class StochasticTrainingMixin:
                     metadata=metadata,
                     reconstruction_attributes=self._weights_snapshot,
                 ):
+                    break
+
+                if not incremental and self._fits_training_data(
+                    X, mask, targets, sample_weight
+                ):
+                    if self.verbose:
+                        print("Every training sample is exactly right: stopping.")
                     break
 
                 if self._no_improvement_count > self.n_iter_no_change:
@@ -271,6 +293,8 @@ class StochasticTrainingMixin:
             self._set_params_list(last_epoch_params)
             # The optimizer state ran ahead of these weights: start it afresh.
             self._optimizer = self._make_optimizer(self._params)
+        finally:
+            shards.close()
 
         if not incremental and self.loss_ > _DIVERGED * start_loss:
             warnings.warn(
@@ -307,8 +331,9 @@ class StochasticTrainingMixin:
             )
         return idx_train, idx_val
 
-    def _run_epoch(self, X, mask, targets, sample_weight, batch_size):
-        """One pass over the data in (shuffled) minibatches.
+    def _run_epoch(self, X, mask, targets, sample_weight, batch_size, shards=None):
+        """One pass over the data in (shuffled) minibatches, each split by
+        ``shards`` (a :class:`Shards`; None: whole).
 
         Returns the mean loss and the loss of the first batch, which was
         computed before any update of this epoch.
@@ -318,27 +343,41 @@ class StochasticTrainingMixin:
         if self.shuffle:
             idx = shuffle(idx, random_state=self._random_state)
         accumulated_loss, first_loss = 0.0, None
-        with _blas_threads(batch_size, self.recurrent_weights_):
+        blas = _blas_threads(batch_size, self.recurrent_weights_)
+        if shards is not None and shards.parallel:  # one BLAS thread per shard
+            blas = _threadpool_controller().limit(limits=1, user_api="blas")
+        with blas:
             for batch in gen_batches(n_samples, batch_size):
                 b = idx[batch]
                 weight = float(sample_weight[b].sum())
                 if weight > 0:
                     loss = self._train_step(
-                        X[b], _take(mask, b), targets[b], sample_weight[b]
+                        X[b], _take(mask, b), targets[b], sample_weight[b], shards
                     )
                     accumulated_loss += loss * weight
                     first_loss = loss if first_loss is None else first_loss
         return accumulated_loss / float(sample_weight.sum()), first_loss
 
-    def _train_step(self, X, mask, targets, sample_weight):
+    def _train_step(self, X, mask, targets, sample_weight, shards=None):
         """Forward, backward, clip, update; the batch loss."""
         params = self._params
         loss, grads = self._loss_grad(
-            X, mask, targets, sample_weight, random_state=self._random_state
+            X,
+            mask,
+            targets,
+            sample_weight,
+            random_state=self._random_state,
+            shards=shards,
         )
         clip_grad_norm(grads, self.clip_norm)
         self._optimizer.update_params(params, grads)
         return loss
+
+    def _fits_training_data(self, X, mask, targets, sample_weight):
+        """Whether training stops because the model is exactly right on the
+        training data: never, unless an estimator with an exact notion of
+        right (:class:`RNNBinaryAdder`) says so."""
+        return False
 
     def _update_no_improvement_count(self, early_stopping, val):
         """Patience bookkeeping on the validation score or the training loss."""
@@ -359,6 +398,79 @@ class StochasticTrainingMixin:
                 self._no_improvement_count = 0
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
+
+
+class Shards:
+    """Splits of the minibatches of a fit into contiguous shards, whose
+    losses and gradients are computed side by side in a thread pool.
+
+    A batch of ``n`` sequences has ``min(_MAX_SHARDS, n // _SHARD_MIN_ROWS)``
+    shards (at least 1), whatever the machine; the pool has one thread per
+    shard up to the number of usable cores, and none on one core (the shards
+    then run one after the other, with the same result). Use as a context
+    manager: the pool is shut down on leaving it, exceptions included.
+
+    Parameters
+    ----------
+    batch_size : int
+        The largest batch the fit trains on.
+    """
+
+    def __init__(self, batch_size):
+        self.n_shards = _n_shards(batch_size)
+        n_workers = min(self.n_shards, _usable_cores())
+        self.parallel = n_workers > 1
+        self._pool = None
+        if self.parallel:
+            self._pool = ThreadPoolExecutor(
+                n_workers, thread_name_prefix="sklearn_lstm"
+            )
+
+    def map_sum(self, fn, n_rows):
+        """Sum of ``fn(rows)`` over the shards of a batch of ``n_rows``.
+
+        ``fn`` returns ``(loss, grads)``; the losses and gradients are added
+        in the order of the shards (the first shard's gradients are updated in
+        place), so that the sum is the same at every run.
+        """
+        n_shards = _n_shards(n_rows)
+        bounds = [round(k * n_rows / n_shards) for k in range(n_shards + 1)]
+        parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        if self._pool is None or n_shards == 1:
+            results = [fn(part) for part in parts]
+        else:
+            futures = [self._pool.submit(fn, part) for part in parts]
+            wait_futures(futures)  # none still runs when one of them raised
+            results = [future.result() for future in futures]
+        loss, grads = results[0]
+        for shard_loss, shard_grads in results[1:]:
+            loss += shard_loss
+            for g, shard_g in zip(grads, shard_grads):
+                g += shard_g
+        return loss, grads
+
+    def close(self):
+        """Shut the thread pool down, waiting for its threads."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+def _n_shards(n_rows):
+    """Number of shards of a batch of ``n_rows`` sequences."""
+    return max(1, min(_MAX_SHARDS, n_rows // _SHARD_MIN_ROWS))
+
+
+def _usable_cores():
+    """CPU cores this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 def _feature_stats(X, mask):
