@@ -108,7 +108,9 @@ def pools(monkeypatch):
 
 def test_thread_pool_is_shut_down_after_fit(pools):
     X, y = _ragged(300, seed=0)
-    LSTMSequenceClassifier(hidden_size=4, max_iter=2, random_state=0).fit(X, y)
+    LSTMSequenceClassifier(
+        hidden_size=4, batch_size=200, max_iter=2, random_state=0
+    ).fit(X, y)
     assert len(pools) == 1
     assert pools[0]._shutdown
 
@@ -125,7 +127,9 @@ def test_thread_pool_is_shut_down_when_a_shard_raises(pools, monkeypatch):
 
     monkeypatch.setattr(Network, "loss_grad", failing)
     X, y = _ragged(300, seed=0)
-    est = LSTMSequenceClassifier(hidden_size=4, max_iter=3, random_state=0)
+    est = LSTMSequenceClassifier(
+        hidden_size=4, batch_size=200, max_iter=3, random_state=0
+    )
     with pytest.raises(RuntimeError, match="boom"):
         est.fit(X, y)
     assert not hasattr(est, "n_iter_")  # _fit restored the unfitted estimator
@@ -145,7 +149,9 @@ def test_thread_pool_is_shut_down_after_ctrl_c(pools, monkeypatch):
 
     monkeypatch.setattr(LSTMSequenceClassifier, "_run_epoch", interrupted)
     X, y = _ragged(300, seed=0)
-    est = LSTMSequenceClassifier(hidden_size=4, max_iter=3, random_state=0)
+    est = LSTMSequenceClassifier(
+        hidden_size=4, batch_size=200, max_iter=3, random_state=0
+    )
     with pytest.warns(UserWarning, match="interrupted by user"):
         est.fit(X, y)
     assert est.n_iter_ == 1
