@@ -1,7 +1,7 @@
 """
-=============================================
+==============================================
 Forecasting the next value of a chaotic series
-=============================================
+==============================================
 
 One-step-ahead forecasting as sequence regression: every window of ``w``
 consecutive values of a series is a sequence, and the value that follows it is

@@ -164,12 +164,12 @@ class LSTMSequenceRegressor(
     n_outputs_ : int
         Number of targets.
 
-    target_mean_ : ndarray of shape (n_outputs_,)
+    target_mean_ : ndarray of shape (n_outputs,)
         Weighted mean of each target in the data of the first ``fit`` (or
         ``partial_fit``): the network learns ``(y - target_mean_) /
         target_scale_``.
 
-    target_scale_ : ndarray of shape (n_outputs_,)
+    target_scale_ : ndarray of shape (n_outputs,)
         Weighted standard deviation of each target (1 for a constant target).
 
     n_features_in_ : int
@@ -220,10 +220,10 @@ class LSTMSequenceRegressor(
     biases_ : list of ndarray
         Gate biases, shape ``(4 * hidden_size,)``.
 
-    output_weights_ : ndarray of shape (n_directions * hidden_size, n_outputs_)
+    output_weights_ : ndarray of shape (n_directions * hidden_size, n_outputs)
         Weights of the linear output layer.
 
-    output_bias_ : ndarray of shape (n_outputs_,)
+    output_bias_ : ndarray of shape (n_outputs,)
         Bias of the linear output layer.
 
     See Also
