@@ -281,14 +281,15 @@ class LSTMSequenceClassifier(
     >>> rng = np.random.RandomState(0)
     >>> X = rng.normal(size=(100, 6, 2))
     >>> y = (X[:, 0, 0] > 0).astype(int)  # the class is set by the first step
-    >>> clf = LSTMSequenceClassifier(hidden_size=8, learning_rate=0.05,
-    ...                              max_iter=50, random_state=0).fit(X, y)
+    >>> clf = LSTMSequenceClassifier(hidden_size=8, random_state=0).fit(X, y)
     >>> clf.predict(X[:4])
     array([1, 1, 1, 1])
     >>> clf.predict_proba(X[:1]).round(2)
-    array([[0., 1.]])
+    array([[0.14, 0.86]])
     >>> clf.score(X, y)
-    1.0
+    0.98
+    >>> clf.transform(X[:2]).shape  # mean states of both directions: 2 * 8
+    (2, 16)
     """
 
     _parameter_constraints: dict = {

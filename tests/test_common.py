@@ -9,25 +9,34 @@ default instances (``check_estimator(Estimator())`` must pass as users run it).
 from estimator_cases import CASES
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+# The classifier's input_noise and dropout (on by default) draw random numbers
+# for each row of a minibatch: weighted rows and their repeats get different
+# draws, so the models differ however the weights are summed. With
+# input_noise=0 and dropout=0 (and standardize=False) the check passes.
+_NOISE_AND_DROPOUT = (
+    "input_noise and dropout draw random numbers per row of each minibatch: "
+    "weighted and repeated rows get different draws. Besides, standardize=True "
+    "computes the features' mean and std without sample_weight (the "
+    "regressor's and tagger's failures of this check)."
+)
+
 # Checks that cannot pass, with the reason, by class name.
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    "LSTMSequenceClassifier": {
+        "check_sample_weight_equivalence_on_dense_data": _NOISE_AND_DROPOUT,
+    },
+}
 
 # Default instances: the same, plus the checks that only defaults miss.
 EXPECTED_FAILED_DEFAULT_CHECKS = {
     **EXPECTED_FAILED_CHECKS,
     "LSTMSequenceClassifier": {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "With the default 200 Adam epochs on the check's 15 samples of 30 "
-            "steps, gradient clipping (clip_norm=5) is active and the trajectory "
-            "is chaotic: the 1e-16 rounding differences between weighted and "
-            "repeated sums grow about 1.25x per epoch to 0.1 in the "
-            "probabilities. clip_norm=None, hidden_size=8 or solver='sgd' stay "
-            "at 1e-12 or below. Kept visible until the new defaults converge."
-        ),
+        "check_sample_weight_equivalence_on_dense_data": _NOISE_AND_DROPOUT,
     },
     "LSTMSequenceTagger": {
         "check_sample_weight_equivalence_on_dense_data": (
-            "The classifier's cause, measured for the tagger: its per-step losses "
+            "Measured before standardize=True became the default (which now "
+            "fails it on its own, see the seeded tagger): its per-step losses "
             "add up over the check's 30 steps, so gradient norms (median 45 with "
             "Adam, 32 with SGD) exceed clip_norm=5 in most epochs, and the "
             "1e-16 rounding differences between weighted and repeated sums grow "

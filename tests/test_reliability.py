@@ -225,7 +225,8 @@ def test_continued_training_refuses_another_architecture(
         getattr(est, method)(case.X, case.y)
     _assert_identical(est.__dict__, before, "est.__dict__")
     est.set_params(warm_start=False).fit(case.X, case.y)
-    assert len(est.input_weights_) == est.n_layers
+    n_directions = 2 if getattr(est, "bidirectional", False) else 1
+    assert len(est.input_weights_) == n_directions * est.n_layers
     assert est.recurrent_weights_[0].shape[0] == est.hidden_size
 
 
