@@ -268,7 +268,9 @@ class BaseRecurrentNetwork(
         estimator has ``standardize=True``; padded steps stay zero."""
         if not getattr(self, "standardize", False):
             return X
-        X = (X - self._input_mean) / self._input_std
+        # X / std - mean / std, not (X - mean) / std: no overflow near the
+        # float limits
+        X = X / self._input_std - self._input_mean / self._input_std
         if mask is not None:
             X[~mask] = 0
         return X

@@ -93,7 +93,7 @@ class StochasticTrainingMixin:
         if first_pass:
             self._random_state = check_random_state(self.random_state)
             self._initialize(X.shape[2], targets.shape[-1], X.dtype, X.shape[1])
-            self._input_mean, self._input_std = _feature_stats(X, mask)
+            self._input_mean, self._input_std = _feature_stats(X, mask, sample_weight)
         else:
             X = X.astype(self.output_weights_.dtype, copy=False)
             targets = targets.astype(X.dtype, copy=False)
@@ -473,14 +473,26 @@ def _usable_cores():
     return os.cpu_count() or 1
 
 
-def _feature_stats(X, mask):
-    """Mean and standard deviation of each feature over the real steps of
-    ``X``; a constant feature gets a standard deviation of 1."""
-    steps = X.reshape(-1, X.shape[2]) if mask is None else X[mask]
-    mean = steps.mean(axis=0, dtype=np.float64)
-    std = steps.std(axis=0, dtype=np.float64)
-    std = np.where(std > 0, std, 1.0)
-    return mean.astype(X.dtype), std.astype(X.dtype)
+def _feature_stats(X, mask, sample_weight):
+    """Weighted mean and standard deviation of each feature over the real
+    steps of ``X`` (each step weighs its sequence's ``sample_weight``, so that
+    weights act like repeated sequences); a constant feature gets a standard
+    deviation of 1. Computed on ``X`` divided by its largest magnitude, so
+    that steps near the float limits do not overflow."""
+    D = X.shape[2]
+    if mask is None:
+        steps = X.reshape(-1, D)
+        weights = np.repeat(sample_weight, X.shape[1])
+    else:
+        steps = X[mask]
+        weights = np.broadcast_to(sample_weight[:, None], mask.shape)[mask]
+    largest = np.abs(steps).max(axis=0).astype(np.float64)
+    largest[~(largest > 0)] = 1.0
+    scaled = steps / largest
+    mean = np.average(scaled, axis=0, weights=weights)
+    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
+    std = np.where(std > 0, std * largest, 1.0)
+    return (mean * largest).astype(X.dtype), std.astype(X.dtype)
 
 
 def _copied_attributes(estimator, net):

@@ -675,20 +675,7 @@ def test_zero_sample_weight_class_is_never_predicted(multiclass_data):
     assert proba[:, k].mean() < plain.predict_proba(X_test)[:, k].mean() / 3
 
 
-@pytest.mark.parametrize(
-    "standardize",
-    [
-        False,
-        pytest.param(
-            True,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the standardization's mean and std (_feature_stats) "
-                "ignore sample_weight: repeated samples weigh in, weights not",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("standardize", [False, True])
 def test_sample_weight_equal_to_repeating_samples(standardize):
     """Integer weights act like repeated samples (one batch, no shuffling).
 

@@ -33,19 +33,6 @@ EXPECTED_FAILED_DEFAULT_CHECKS = {
     "LSTMSequenceClassifier": {
         "check_sample_weight_equivalence_on_dense_data": _NOISE_AND_DROPOUT,
     },
-    "LSTMSequenceTagger": {
-        "check_sample_weight_equivalence_on_dense_data": (
-            "Measured before standardize=True became the default (which now "
-            "fails it on its own, see the seeded tagger): its per-step losses "
-            "add up over the check's 30 steps, so gradient norms (median 45 with "
-            "Adam, 32 with SGD) exceed clip_norm=5 in most epochs, and the "
-            "1e-16 rounding differences between weighted and repeated sums grow "
-            "about 1.3x per epoch (8e-16 at 20 epochs, 1e-7 at 80, 0.97 at "
-            "120) to 1.0 in the probabilities. clip_norm=None stays at 1e-12 "
-            "with Adam and with SGD; solver='sgd' or hidden_size=8 with "
-            "clipping still fail. Kept visible until the new defaults converge."
-        ),
-    },
 }
 
 
