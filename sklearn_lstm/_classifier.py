@@ -32,12 +32,13 @@ class LSTMSequenceClassifier(
     ClassNamePrefixFeaturesOutMixin,
     BaseRecurrentNetwork,
 ):
-    """Sequence classifier: an LSTM reads each sequence, softmax on its last state.
+    """Sequence classifier: an LSTM reads each sequence, a softmax layer its states.
 
-    A stack of ``n_layers`` LSTM layers reads each sequence step by step; a
-    dense softmax layer on the top layer's hidden state after the last real
-    step of the sequence gives the class probabilities. The network is trained
-    by backpropagation through time with minibatch SGD, Adam or RMSprop.
+    A stack of ``n_layers`` LSTM layers reads each sequence step by step (by
+    default in both directions); a dense softmax layer on a summary of the top
+    layer's states (by default their mean over the real steps, see
+    ``readout``) gives the class probabilities. The network is trained by
+    backpropagation through time with minibatch SGD, Adam or RMSprop.
 
     Parameters
     ----------
