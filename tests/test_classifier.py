@@ -313,7 +313,9 @@ def test_labels(labels):
     assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
     assert (proba >= 0).all()
     assert_array_equal(pred, est.classes_[proba.argmax(axis=1)])
-    assert_allclose(est.predict_log_proba(X_test), np.log(proba), rtol=1e-10)
+    assert_allclose(
+        est.predict_log_proba(X_test), np.log(proba), rtol=1e-10, atol=1e-15
+    )
     # Column k is the probability of classes_[k]: it is high on that class.
     for k, label in enumerate(est.classes_):
         assert proba[y_test == label, k].mean() > 0.6, label
