@@ -249,33 +249,57 @@ def _classifier_shape_calculator(operator):
 def _convert_classifier(scope, operator, container):
     """ONNX nodes of a fitted LSTMSequenceClassifier."""
     est = operator.raw_operator
-    _check_supported(est)
-    utils = _require("skl2onnx.common.utils_classifier")
     graph = _Graph(scope, container)
-    X = operator.inputs[0].full_name
-    lens = operator.inputs[1].full_name if len(operator.inputs) > 1 else None
-    label, proba = (output.full_name for output in operator.outputs)
-
-    if getattr(est, "standardize", False):  # as the model reads its inputs
-        X = graph.node("Sub", [X, graph.const(est._input_mean)])
-        X = graph.node("Div", [X, graph.const(est._input_std)])
-    x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
-    Y, Y_h = _lstm_stack(graph, est, x, lens)
-    hidden = _READOUTS[est._net.readout](graph, Y, Y_h, lens)
+    z = _features(graph, est, *_input_names(operator))
     logits = graph.node(
-        "Gemm",
-        [hidden, graph.const(est.output_weights_), graph.const(est.output_bias_)],
+        "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
     )
+    label, proba = (output.full_name for output in operator.outputs)
     container.add_node(
         "Softmax", [logits], [proba], name=graph.op_name("Softmax"), axis=1
     )
-    index = graph.node("ArgMax", [proba], axis=1, keepdims=0)
-    classes = np.asarray(utils.get_label_classes(scope, est))
+    _label_of(graph, est, proba, label)
+
+
+def _input_names(operator):
+    """Names of ``X`` and of ``sequence_lens`` (None when the graph has no
+    such input)."""
+    X = operator.inputs[0].full_name
+    lens = operator.inputs[1].full_name if len(operator.inputs) > 1 else None
+    return X, lens
+
+
+def _features(graph, estimator, X, lens):
+    """What the estimator's head reads, from the graph's inputs.
+
+    The inputs standardized as the estimator reads them, the stack of
+    ``LSTM`` nodes, then the readout: ``(N, F)``, or ``(T, N, F)`` (time-major)
+    when ``readout`` is None. The one piece of graph that every converter of
+    this module shares; the heads differ.
+    """
+    _check_supported(estimator)
+    if getattr(estimator, "standardize", False):  # as the model reads its inputs
+        X = graph.node("Sub", [X, graph.const(estimator._input_mean)])
+        X = graph.node("Div", [X, graph.const(estimator._input_std)])
+    x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
+    Y, Y_h = _lstm_stack(graph, estimator, x, lens)
+    readout = estimator._net.readout
+    if readout is None:
+        return Y
+    return _READOUTS[readout](graph, Y, Y_h, lens)
+
+
+def _label_of(graph, estimator, proba, label):
+    """``label``: the class of highest probability along the last axis of
+    ``proba`` (the first one on ties), from ``classes_``."""
+    utils = _require("skl2onnx.common.utils_classifier")
+    index = graph.node("ArgMax", [proba], axis=-1, keepdims=0)
+    classes = np.asarray(utils.get_label_classes(graph.scope, estimator))
     if classes.dtype.kind in "OUS":
         classes = classes.astype(str).astype(object)
     else:
         classes = classes.astype(np.int64)
-    container.add_node(
+    graph.container.add_node(
         "Gather", [graph.const(classes), index], [label], name=graph.op_name("Gather")
     )
 
