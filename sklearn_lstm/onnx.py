@@ -4,14 +4,24 @@ Needs the optional extra ``onnx`` (``pip install "sklearn-lstm[onnx]"``:
 skl2onnx, onnx and onnxruntime); they are imported only when a function of
 this module runs, never by ``import sklearn_lstm``.
 
-:func:`to_onnx` converts a fitted :class:`~sklearn_lstm.LSTMSequenceClassifier`
-into a graph with two inputs and two outputs:
+:func:`to_onnx` converts a fitted :class:`~sklearn_lstm.LSTMSequenceClassifier`,
+:class:`~sklearn_lstm.LSTMSequenceRegressor` or
+:class:`~sklearn_lstm.LSTMSequenceTagger` into a graph with the inputs
 
 - ``X``: float32 of shape ``(N, T, D)``, sequences zero-padded to ``T`` steps;
 - ``sequence_lens``: int32 of shape ``(N,)``, the number of real steps of each
   sequence;
-- ``label``: the predicted class (int64, or string for string classes);
-- ``probabilities``: float32 of shape ``(N, n_classes)``, as ``predict_proba``.
+
+and the outputs of the estimator's ``predict`` (and ``predict_proba``):
+
+- classifier: ``label`` ``(N,)`` and ``probabilities`` ``(N, n_classes)``;
+- regressor: ``variable``, float32 ``(N,)`` for a 1-D ``y`` in ``fit``, else
+  ``(N, n_outputs)``, in the units of ``y``;
+- tagger: ``label`` ``(N, T)`` and ``probabilities`` ``(N, T, n_classes)``, one
+  row per time step. At the padded steps of a sequence (``t >=
+  sequence_lens[n]``) the probabilities are all 0 and the label is
+  ``classes_[0]``; :func:`unpad` keeps the real steps, as the tagger's
+  ``predict`` returns them for a list of sequences.
 
 :func:`onnx_inputs` builds ``X`` and ``sequence_lens`` from any input form the
 estimators take (3-D arrays, 2-D univariate arrays, NaN padding, lists of
@@ -28,9 +38,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import LSTMSequenceClassifier
+from ._regressor import LSTMSequenceRegressor
+from ._tagger import LSTMSequenceTagger
 from ._validation import check_sequences
 
-__all__ = ["onnx_inputs", "register_converters", "to_onnx"]
+__all__ = ["onnx_inputs", "register_converters", "to_onnx", "unpad"]
 
 # Gate blocks of ONNX's LSTM, (i, o, f, c), as indices of ours, (i, f, g, o).
 _ONNX_GATES = [0, 3, 1, 2]
@@ -77,6 +89,10 @@ def onnx_inputs(X, dtype=np.float32):
         shape ``(n_samples, max_length, n_features)`` with zeros after the end
         of each sequence; ``lengths`` is int32 of shape ``(n_samples,)``.
 
+    See Also
+    --------
+    unpad : The real steps of a tagger's per-step outputs.
+
     Examples
     --------
     >>> import numpy as np
@@ -99,14 +115,48 @@ def onnx_inputs(X, dtype=np.float32):
     }
 
 
+def unpad(outputs, sequence_lens):
+    """The real steps of each sequence of a per-step output of the graph.
+
+    A tagger's graph gives ``label`` ``(N, T)`` and ``probabilities`` ``(N, T,
+    n_classes)`` for zero-padded sequences; the tagger's ``predict`` and
+    ``predict_proba`` give, for a list of sequences (or NaN padding), one
+    array per sequence, of its length. This cuts the first into the second.
+
+    Parameters
+    ----------
+    outputs : ndarray of shape (n_samples, n_timesteps, ...)
+        An output of the graph, one row per time step.
+
+    sequence_lens : array-like of shape (n_samples,)
+        The number of real steps of each sequence: the graph's input
+        ``sequence_lens``, as :func:`onnx_inputs` builds it.
+
+    Returns
+    -------
+    outputs : list of ndarray
+        ``outputs[i, :sequence_lens[i]]`` for each sequence ``i`` (views).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstm.onnx import unpad
+    >>> unpad(np.array([[1, 0, 1], [0, 0, 0]]), [3, 1])
+    [array([1, 0, 1]), array([0])]
+    """
+    return [out[:n] for out, n in zip(outputs, np.asarray(sequence_lens))]
+
+
 def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     """Convert a fitted estimator into an ONNX model.
 
     Parameters
     ----------
-    estimator : LSTMSequenceClassifier
-        A fitted classifier: any number of layers, unidirectional or
-        bidirectional, any ``readout`` ('last', 'mean', 'max').
+    estimator : LSTMSequenceClassifier, LSTMSequenceRegressor or \
+            LSTMSequenceTagger
+        A fitted estimator: any number of layers, unidirectional or
+        bidirectional, any ``readout`` ('last', 'mean', 'max'), with
+        ``patch_size_ == 1``.
 
     sequence_lens : bool, default=True
         Whether the graph has the int32 input ``sequence_lens`` of shape
@@ -117,7 +167,7 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     zipmap : bool or 'columns', default=False
         skl2onnx's option for classifiers: False gives ``probabilities`` as a
         float32 tensor; True as a list of dicts (a ``ZipMap``), 'columns' as
-        one output per class.
+        one output per class. Only used for an LSTMSequenceClassifier.
 
     target_opset : int or dict, default=None
         ONNX opset; None uses skl2onnx's default.
@@ -126,11 +176,22 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     -------
     model : onnx.ModelProto
         Inputs ``X`` (float32, ``(N, T, D)``) and ``sequence_lens`` (int32,
-        ``(N,)``); outputs ``label`` and ``probabilities``.
+        ``(N,)``). Outputs: ``label`` and ``probabilities`` for a classifier
+        (``(N,)`` and ``(N, n_classes)``) or a tagger (``(N, T)`` and ``(N,
+        T, n_classes)``); ``variable`` for a regressor (float32, ``(N,)`` or
+        ``(N, n_outputs)`` as ``predict``).
+
+    Raises
+    ------
+    NotImplementedError
+        For a network that reads patches of steps (``patch_size_ > 1``; the
+        regressor's default ``patch_size='auto'`` does for training sequences
+        of more than 64 steps).
 
     See Also
     --------
     onnx_inputs : Builds the inputs from any form of sequences.
+    unpad : The real steps of a tagger's per-step outputs.
 
     Notes
     -----
@@ -139,13 +200,24 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     ONNX's (i, o, f, c) and transposed: ``W = Wx.T``, ``R = Wh.T``, and the
     bias in ``Wb`` with ``Rb = 0``; a bidirectional layer is one node with
     ``direction="bidirectional"`` and the two directions stacked [forward,
-    reverse]. ``X`` is transposed to time-major, as onnxruntime supports only
-    ``layout=0``. The readout of the top layer goes through ``Gemm`` and
-    ``Softmax``: ``'last'`` reads its ``Y_h`` (the state after each sequence's
-    last real step, and for the reverse direction after step 0); ``'mean'``
-    and ``'max'`` reduce its ``Y`` over the real steps, masked with
-    ``sequence_lens``. ``ArgMax`` and a ``Gather`` in ``classes_`` give the
-    label.
+    reverse]. ``X`` is standardized first (``Sub``, ``Div``) when the estimator
+    has ``standardize=True``, and transposed to time-major, as onnxruntime
+    supports only ``layout=0``. This part of the graph is the same for the
+    three estimators; their heads differ:
+
+    - classifier: the readout of the top layer goes through ``Gemm`` and
+      ``Softmax``: ``'last'`` reads its ``Y_h`` (the state after each
+      sequence's last real step, and for the reverse direction after step
+      0); ``'mean'`` and ``'max'`` reduce its ``Y`` over the real steps,
+      masked with ``sequence_lens``. ``ArgMax`` and a ``Gather`` in
+      ``classes_`` give the label.
+    - regressor: the same readouts, then ``Gemm``, ``Mul`` by
+      ``target_scale_`` and ``Add`` of ``target_mean_`` (the targets are
+      standardized in training), and a ``Reshape`` to ``(N,)`` for a 1-D
+      ``y``.
+    - tagger: ``MatMul`` and ``Add`` of every step of ``Y``, ``Softmax`` over
+      the classes, multiplied by the mask of the real steps (so the padded
+      steps' probabilities are 0), ``ArgMax`` and ``Gather``.
 
     Examples
     --------
@@ -157,10 +229,23 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     """
     skl2onnx = _require("skl2onnx")
     data_types = _require("skl2onnx.common.data_types")
+    if type(estimator) not in _ALIASES:
+        raise TypeError(
+            f"to_onnx converts {', '.join(c.__name__ for c in _ALIASES)}; got "
+            f"{type(estimator).__name__}."
+        )
     check_is_fitted(estimator)
     register_converters()
     _check_supported(estimator)
-    n_features = estimator.input_weights_[0].shape[0]
+    options = None
+    if isinstance(estimator, LSTMSequenceClassifier):
+        options = {id(estimator): {"zipmap": zipmap}}
+    elif zipmap:
+        raise ValueError(
+            f"zipmap applies to classifiers only; got zipmap={zipmap!r} for "
+            f"{type(estimator).__name__}."
+        )
+    n_features = estimator._net.n_inputs
     initial_types = [("X", data_types.FloatTensorType([None, None, n_features]))]
     if sequence_lens:
         initial_types.append(("sequence_lens", data_types.Int32TensorType([None])))
@@ -168,35 +253,58 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
         estimator,
         initial_types=initial_types,
         target_opset=target_opset,
-        options={id(estimator): {"zipmap": zipmap}},
+        options=options,
     )
 
 
 def register_converters():
     """Register the converters of this package with skl2onnx.
 
-    After this call, ``skl2onnx.to_onnx(clf, X.astype(np.float32))`` converts
-    an :class:`~sklearn_lstm.LSTMSequenceClassifier` (with one input, ``X``;
-    pass two ``initial_types`` to get ``sequence_lens`` too). Calling it again
-    does nothing more.
+    After this call, ``skl2onnx.to_onnx(estimator, X.astype(np.float32))``
+    converts an :class:`~sklearn_lstm.LSTMSequenceClassifier`,
+    :class:`~sklearn_lstm.LSTMSequenceRegressor` or
+    :class:`~sklearn_lstm.LSTMSequenceTagger` (with one input, ``X``; pass two
+    ``initial_types`` to get ``sequence_lens`` too). Calling it again does
+    nothing more.
     """
     skl2onnx = _require("skl2onnx")
     skl2onnx.update_registered_converter(
         LSTMSequenceClassifier,
-        "SklearnLstmSequenceClassifier",
+        _ALIASES[LSTMSequenceClassifier],
         _classifier_shape_calculator,
         _convert_classifier,
         options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
     )
+    skl2onnx.update_registered_converter(
+        LSTMSequenceRegressor,
+        _ALIASES[LSTMSequenceRegressor],
+        _regressor_shape_calculator,
+        _convert_regressor,
+    )
+    skl2onnx.update_registered_converter(
+        LSTMSequenceTagger,
+        _ALIASES[LSTMSequenceTagger],
+        _tagger_shape_calculator,
+        _convert_tagger,
+        parser=_parse_tagger,
+        options={"nocl": [False, True]},
+    )
 
 
-# -- the converter ------------------------------------------------------------
+# -- the converters -----------------------------------------------------------
+
+# skl2onnx's names of the estimators' operators.
+_ALIASES = {
+    LSTMSequenceClassifier: "SklearnLstmSequenceClassifier",
+    LSTMSequenceRegressor: "SklearnLstmSequenceRegressor",
+    LSTMSequenceTagger: "SklearnLstmSequenceTagger",
+}
 
 
 def _check_supported(estimator):
     """Raise for variants of the estimators that the converter does not know."""
     readout = estimator._net.readout
-    if readout not in _READOUTS:
+    if readout is not None and readout not in _READOUTS:
         raise NotImplementedError(
             f"ONNX export of readout={readout!r} is not implemented; known: "
             f"{sorted(_READOUTS)}."
@@ -214,15 +322,14 @@ def _n_directions(estimator):
     return estimator._net.n_directions
 
 
-def _classifier_shape_calculator(operator):
-    """Types and shapes of ``label`` and ``probabilities``."""
+def _check_inputs(operator, n_outputs):
+    """Check the types of ``X`` and ``sequence_lens``; the batch dimension."""
     data_types = _require("skl2onnx.common.data_types")
-    utils = _require("skl2onnx.common.utils_classifier")
-    if len(operator.inputs) not in (1, 2) or len(operator.outputs) != 2:
+    if len(operator.inputs) not in (1, 2) or len(operator.outputs) != n_outputs:
         raise RuntimeError(
-            "An LSTMSequenceClassifier takes X and optionally sequence_lens, and "
-            f"gives 2 outputs; got {len(operator.inputs)} inputs and "
-            f"{len(operator.outputs)} outputs."
+            f"An {type(operator.raw_operator).__name__} takes X and optionally "
+            f"sequence_lens, and gives {n_outputs} output(s); got "
+            f"{len(operator.inputs)} inputs and {len(operator.outputs)} outputs."
         )
     X_type = operator.inputs[0].type
     if not isinstance(X_type, data_types.FloatTensorType):
@@ -235,47 +342,165 @@ def _classifier_shape_calculator(operator):
         operator.inputs[1].type, data_types.Int32TensorType
     ):
         raise TypeError("sequence_lens must be an int32 tensor.")
-    N = operator.inputs[0].get_first_dimension()
+    return operator.inputs[0].get_first_dimension()
+
+
+def _label_type(operator):
+    """skl2onnx's tensor type of the labels: strings or int64."""
+    data_types = _require("skl2onnx.common.data_types")
+    utils = _require("skl2onnx.common.utils_classifier")
     classes = utils.get_label_classes(operator.scope_inst, operator.raw_operator)
-    label_type = (
-        data_types.StringTensorType
-        if np.asarray(classes).dtype.kind in "OUS"
-        else data_types.Int64TensorType
-    )
+    if np.asarray(classes).dtype.kind in "OUS":
+        return data_types.StringTensorType, len(classes)
+    return data_types.Int64TensorType, len(classes)
+
+
+def _classifier_shape_calculator(operator):
+    """Types and shapes of ``label`` ``(N,)`` and ``probabilities`` ``(N, K)``."""
+    data_types = _require("skl2onnx.common.data_types")
+    N = _check_inputs(operator, 2)
+    label_type, K = _label_type(operator)
     operator.outputs[0].type = label_type([N])
-    operator.outputs[1].type = data_types.FloatTensorType([N, len(classes)])
+    operator.outputs[1].type = data_types.FloatTensorType([N, K])
+
+
+def _regressor_shape_calculator(operator):
+    """Type and shape of ``variable``: ``(N,)`` for a 1-D ``y`` in ``fit``,
+    else ``(N, n_outputs)``."""
+    data_types = _require("skl2onnx.common.data_types")
+    N = _check_inputs(operator, 1)
+    est = operator.raw_operator
+    shape = [N] if est._single_output else [N, est.n_outputs_]
+    operator.outputs[0].type = data_types.FloatTensorType(shape)
+
+
+def _tagger_shape_calculator(operator):
+    """Types and shapes of ``label`` ``(N, T)`` and ``probabilities`` ``(N, T,
+    K)``."""
+    data_types = _require("skl2onnx.common.data_types")
+    N = _check_inputs(operator, 2)
+    shape = operator.inputs[0].type.shape
+    T = shape[1] if len(shape) > 1 else None
+    label_type, K = _label_type(operator)
+    operator.outputs[0].type = label_type([N, T])
+    operator.outputs[1].type = data_types.FloatTensorType([N, T, K])
+
+
+def _parse_tagger(scope, model, inputs, custom_parsers=None):
+    """The tagger's operator and its outputs ``label`` and ``probabilities``:
+    skl2onnx's default parser gives two only to classifiers."""
+    data_types = _require("skl2onnx.common.data_types")
+    operator = scope.declare_local_operator(_ALIASES[type(model)], model)
+    operator.inputs = inputs
+    operator.outputs.append(
+        scope.declare_local_variable("label", data_types.Int64TensorType())
+    )
+    operator.outputs.append(
+        scope.declare_local_variable("probabilities", data_types.FloatTensorType())
+    )
+    return operator.outputs
 
 
 def _convert_classifier(scope, operator, container):
     """ONNX nodes of a fitted LSTMSequenceClassifier."""
     est = operator.raw_operator
-    _check_supported(est)
-    utils = _require("skl2onnx.common.utils_classifier")
     graph = _Graph(scope, container)
-    X = operator.inputs[0].full_name
-    lens = operator.inputs[1].full_name if len(operator.inputs) > 1 else None
-    label, proba = (output.full_name for output in operator.outputs)
-
-    if getattr(est, "standardize", False):  # as the model reads its inputs
-        X = graph.node("Sub", [X, graph.const(est._input_mean)])
-        X = graph.node("Div", [X, graph.const(est._input_std)])
-    x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
-    Y, Y_h = _lstm_stack(graph, est, x, lens)
-    hidden = _READOUTS[est._net.readout](graph, Y, Y_h, lens)
+    z = _features(graph, est, *_input_names(operator))
     logits = graph.node(
-        "Gemm",
-        [hidden, graph.const(est.output_weights_), graph.const(est.output_bias_)],
+        "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
     )
+    label, proba = (output.full_name for output in operator.outputs)
     container.add_node(
         "Softmax", [logits], [proba], name=graph.op_name("Softmax"), axis=1
     )
-    index = graph.node("ArgMax", [proba], axis=1, keepdims=0)
-    classes = np.asarray(utils.get_label_classes(scope, est))
+    _label_of(graph, est, proba, label)
+
+
+def _convert_regressor(scope, operator, container):
+    """ONNX nodes of a fitted LSTMSequenceRegressor."""
+    est = operator.raw_operator
+    graph = _Graph(scope, container)
+    z = _features(graph, est, *_input_names(operator))
+    outputs = graph.node(
+        "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
+    )
+    # back to the units of y: the network predicts standardized targets
+    y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
+    y = graph.node("Add", [y, graph.const(est.target_mean_)])
+    shape = [-1] if est._single_output else [-1, est.n_outputs_]
+    container.add_node(
+        "Reshape",
+        [y, graph.const(shape)],
+        [operator.outputs[0].full_name],
+        name=graph.op_name("Reshape"),
+    )
+
+
+def _convert_tagger(scope, operator, container):
+    """ONNX nodes of a fitted LSTMSequenceTagger."""
+    est = operator.raw_operator
+    graph = _Graph(scope, container)
+    X, lens = _input_names(operator)
+    Y = _features(graph, est, X, lens)  # (T, N, F): every step
+    logits = graph.node("MatMul", [Y, graph.const(est.output_weights_)])
+    logits = graph.node("Add", [logits, graph.const(est.output_bias_)])
+    # axis 2 is the last one: the same softmax before and after opset 13
+    proba = graph.node("Softmax", [logits], axis=2)
+    if lens is not None:  # padded steps: probabilities 0, label classes_[0]
+        mask = _real_steps(graph, Y, lens)
+        proba = graph.node(
+            "Mul", [proba, graph.node("Cast", [mask], to=_onnx_type("FLOAT"))]
+        )
+    label, proba_out = (output.full_name for output in operator.outputs)
+    container.add_node(
+        "Transpose",
+        [proba],
+        [proba_out],
+        name=graph.op_name("Transpose"),
+        perm=[1, 0, 2],
+    )
+    _label_of(graph, est, proba_out, label)
+
+
+def _input_names(operator):
+    """Names of ``X`` and of ``sequence_lens`` (None when the graph has no
+    such input)."""
+    X = operator.inputs[0].full_name
+    lens = operator.inputs[1].full_name if len(operator.inputs) > 1 else None
+    return X, lens
+
+
+def _features(graph, estimator, X, lens):
+    """What the estimator's head reads, from the graph's inputs.
+
+    The inputs standardized as the estimator reads them, the stack of
+    ``LSTM`` nodes, then the readout: ``(N, F)``, or ``(T, N, F)`` (time-major)
+    when ``readout`` is None. The one piece of graph that every converter of
+    this module shares; the heads differ.
+    """
+    _check_supported(estimator)
+    if getattr(estimator, "standardize", False):  # as the model reads its inputs
+        X = graph.node("Sub", [X, graph.const(estimator._input_mean)])
+        X = graph.node("Div", [X, graph.const(estimator._input_std)])
+    x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
+    Y, Y_h = _lstm_stack(graph, estimator, x, lens)
+    readout = estimator._net.readout
+    if readout is None:
+        return Y
+    return _READOUTS[readout](graph, Y, Y_h, lens)
+
+
+def _label_of(graph, estimator, proba, label):
+    """``label``: the class of highest probability along the last axis of
+    ``proba`` (the first one on ties), from ``classes_``."""
+    utils = _require("skl2onnx.common.utils_classifier")
+    index = graph.node("ArgMax", [proba], axis=-1, keepdims=0)
+    classes = np.asarray(utils.get_label_classes(graph.scope, estimator))
     if classes.dtype.kind in "OUS":
         classes = classes.astype(str).astype(object)
     else:
         classes = classes.astype(np.int64)
-    container.add_node(
+    graph.container.add_node(
         "Gather", [graph.const(classes), index], [label], name=graph.op_name("Gather")
     )
 

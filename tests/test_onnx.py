@@ -1,4 +1,4 @@
-"""ONNX export: onnxruntime gives predict_proba and predict of the estimator."""
+"""ONNX export: onnxruntime gives predict_proba and predict of the estimators."""
 
 import itertools
 import warnings
@@ -8,8 +8,13 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_lstm import LSTMSequenceClassifier
-from sklearn_lstm.onnx import onnx_inputs, register_converters, to_onnx
+from sklearn_lstm import (
+    LSTMLanguageModel,
+    LSTMSequenceClassifier,
+    LSTMSequenceRegressor,
+    LSTMSequenceTagger,
+)
+from sklearn_lstm.onnx import onnx_inputs, register_converters, to_onnx, unpad
 
 ort = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
@@ -239,3 +244,299 @@ def test_onnx_inputs_of_every_form():
     assert_array_equal(full["sequence_lens"], [4, 4])
     with pytest.raises(ValueError, match="NaN before the end"):
         onnx_inputs(np.array([[0, np.nan, 2.0]]))
+
+
+# -- the regressor -------------------------------------------------------------
+
+# Parity of the regressor: |onnx - predict| <= 1e-5 * target_scale_ + 1e-5 *
+# |predict|, that is 1e-5 absolute on the standardized targets that the network
+# predicts, plus 1e-5 relative for the float32 rounding of values far from 0.
+REGRESSION_TOL = 1e-5
+
+
+def _regression_data(n_samples=60, n_timesteps=6, n_features=3, seed=0):
+    """Ragged sequences; targets of mean about 100 and scale about 10 (and a
+    second target of another scale and sign), so that a graph that forgot to
+    map the standardized outputs back would be far off."""
+    rng = np.random.RandomState(seed)
+    X = _ragged(rng.normal(size=(n_samples, n_timesteps, n_features)))
+    y = 100 + 10 * np.array([x[:, 0].sum() for x in X])
+    return X, np.c_[y, 7 - 3 * y]
+
+
+def _assert_regression_parity(reg, predicted, X):
+    expected = reg.predict(X)
+    assert predicted.dtype == np.float32
+    assert predicted.shape == expected.shape
+    atol = REGRESSION_TOL * reg.target_scale_
+    if expected.ndim == 1:
+        atol = atol[0]
+    assert np.all(
+        np.abs(predicted - expected) <= atol + REGRESSION_TOL * np.abs(expected)
+    ), np.abs(predicted - expected).max(axis=0)
+
+
+REGRESSOR_VARIANTS = list(
+    itertools.product(["last", "mean", "max"], [False, True], [1, 2], [1, 2])
+)
+
+
+@pytest.fixture(
+    scope="module",
+    params=REGRESSOR_VARIANTS,
+    ids=[
+        f"{readout}-{'bi' if bidirectional else 'uni'}-{n_layers}-layer-"
+        f"{n_outputs}-output"
+        for readout, bidirectional, n_layers, n_outputs in REGRESSOR_VARIANTS
+    ],
+)
+def regressor(request):
+    """Every readout, uni- and bidirectional, 1 and 2 layers, 1-D and 2-D y."""
+    readout, bidirectional, n_layers, n_outputs = request.param
+    X, Y = _regression_data()
+    reg = LSTMSequenceRegressor(
+        hidden_size=4,
+        n_layers=n_layers,
+        bidirectional=bidirectional,
+        readout=readout,
+        learning_rate=0.05,
+        max_iter=5,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return reg.fit(X, Y[:, 0] if n_outputs == 1 else Y)
+
+
+def test_regressor_onnxruntime_matches_predict_on_ragged_input(regressor):
+    X, _ = _regression_data(n_samples=80, seed=1)
+    model = to_onnx(regressor)
+    assert [o.name for o in model.graph.output] == ["variable"]
+    ops = [node.op_type for node in model.graph.node]
+    assert ops.count("LSTM") == regressor.n_layers
+    (predicted,) = _session(model).run(None, onnx_inputs(X))
+    _assert_regression_parity(regressor, predicted, X)
+
+
+def test_regressor_without_sequence_lens(regressor):
+    X = np.random.RandomState(3).normal(size=(20, 6, 3))
+    (predicted,) = _session(to_onnx(regressor, sequence_lens=False)).run(
+        None, {"X": X.astype(np.float32)}
+    )
+    _assert_regression_parity(regressor, predicted, X)
+
+
+@pytest.mark.parametrize("form", ["3-D", "2-D univariate", "nan-padded"])
+def test_regressor_input_forms(form):
+    rng = np.random.RandomState(4)
+    X = rng.normal(size=(40, 5))
+    y = 50 + 5 * X.sum(axis=1)
+    if form == "3-D":
+        X = X[:, :, None]
+    elif form == "nan-padded":
+        X = X.copy()
+        X[::2, 3:] = np.nan
+        y = 50 + 5 * np.nansum(X, axis=1)
+    reg = LSTMSequenceRegressor(hidden_size=3, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    (predicted,) = _session(to_onnx(reg)).run(None, onnx_inputs(X))
+    _assert_regression_parity(reg, predicted, X)
+
+
+def test_regressor_before_opset_13():
+    """ReduceSum takes ``axes`` as an attribute before opset 13."""
+    X, Y = _regression_data(n_samples=30, seed=5)
+    reg = LSTMSequenceRegressor(
+        hidden_size=3, bidirectional=True, readout="mean", max_iter=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, Y)
+    model = to_onnx(reg, target_opset=12)
+    assert model.opset_import[0].version <= 12
+    (predicted,) = _session(model).run(None, onnx_inputs(X))
+    _assert_regression_parity(reg, predicted, X)
+
+
+def test_regressor_float32_model():
+    X, Y = _regression_data(n_samples=40, seed=6)
+    reg = LSTMSequenceRegressor(hidden_size=4, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit([x.astype(np.float32) for x in X], Y.astype(np.float32))
+    assert reg.output_weights_.dtype == np.float32
+    (predicted,) = _session(to_onnx(reg)).run(None, onnx_inputs(X))
+    _assert_regression_parity(reg, predicted, X)
+
+
+def test_regressor_graph_maps_back_to_the_units_of_y(regressor):
+    """The graph multiplies by ``target_scale_`` and adds ``target_mean_``."""
+    model = to_onnx(regressor)
+    constants = {
+        init.name: onnx.numpy_helper.to_array(init) for init in model.graph.initializer
+    }
+    nodes = {node.op_type: node for node in model.graph.node}
+    assert_allclose(constants[nodes["Mul"].input[1]], regressor.target_scale_)
+    assert_allclose(constants[nodes["Add"].input[1]], regressor.target_mean_)
+
+
+def test_skl2onnx_to_onnx_knows_the_regressor(regressor):
+    X = np.random.RandomState(3).normal(size=(10, 6, 3))
+    register_converters()
+    model = skl2onnx.to_onnx(regressor, X[:1].astype(np.float32))
+    (predicted,) = _session(model).run(None, {"X": X.astype(np.float32)})
+    _assert_regression_parity(regressor, predicted, X)
+
+
+def test_regressor_patches_and_zipmap_are_refused():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(10, 70)), rng.normal(size=10)
+    reg = LSTMSequenceRegressor(hidden_size=2, max_iter=1)  # patch_size='auto'
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    assert reg.patch_size_ == 2
+    with pytest.raises(NotImplementedError, match="patch_size=2"):
+        to_onnx(reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = LSTMSequenceRegressor(hidden_size=2, max_iter=1).fit(X[:, :5], y)
+    with pytest.raises(ValueError, match="zipmap applies to classifiers only"):
+        to_onnx(reg, zipmap=True)
+
+
+def test_other_estimators_are_refused():
+    with pytest.raises(TypeError, match="to_onnx converts .*got LSTMLanguageModel"):
+        to_onnx(LSTMLanguageModel())
+
+
+# -- the tagger ----------------------------------------------------------------
+
+
+def _tagging_data(n_samples=60, n_timesteps=6, n_features=2, seed=0):
+    """Ragged sequences; each step's label is the count of positive first
+    features so far, modulo 3."""
+    rng = np.random.RandomState(seed)
+    X = _ragged(rng.normal(size=(n_samples, n_timesteps, n_features)))
+    return X, [np.cumsum(x[:, 0] > 0) % 3 for x in X]
+
+
+TAGGER_VARIANTS = list(itertools.product([False, True], [1, 2]))
+
+
+@pytest.fixture(
+    scope="module",
+    params=TAGGER_VARIANTS,
+    ids=[
+        f"{'bi' if bidirectional else 'uni'}-{n_layers}-layer"
+        for bidirectional, n_layers in TAGGER_VARIANTS
+    ],
+)
+def tagger(request):
+    bidirectional, n_layers = request.param
+    X, y = _tagging_data()
+    tagger = LSTMSequenceTagger(
+        hidden_size=4,
+        n_layers=n_layers,
+        bidirectional=bidirectional,
+        learning_rate=0.05,
+        max_iter=5,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return tagger.fit(X, y)
+
+
+def _assert_tagger_parity(tagger, label, proba, X, lengths):
+    """Probabilities within 1e-5 absolute and identical labels at the real
+    steps; at the padded steps, probabilities 0 and label ``classes_[0]``."""
+    assert proba.dtype == np.float32
+    assert proba.shape == label.shape + (len(tagger.classes_),)
+    expected_proba = tagger.predict_proba(X)
+    expected_label = tagger.predict(X)
+    if isinstance(expected_proba, list):
+        for p, e in zip(unpad(proba, lengths), expected_proba):
+            assert_allclose(p, e, rtol=0, atol=1e-5)
+        for lab, e in zip(unpad(label, lengths), expected_label):
+            assert_array_equal(lab, e)
+    else:
+        assert_allclose(proba, expected_proba, rtol=0, atol=1e-5)
+        assert_array_equal(label, expected_label)
+    padded = np.arange(label.shape[1]) >= np.asarray(lengths)[:, None]
+    assert_array_equal(proba[padded], 0)
+    assert np.all(label[padded] == tagger.classes_[0])
+
+
+def test_tagger_onnxruntime_matches_predict_proba_on_ragged_input(tagger):
+    X, _ = _tagging_data(n_samples=80, seed=1)
+    model = to_onnx(tagger)
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    ops = [node.op_type for node in model.graph.node]
+    assert ops.count("LSTM") == tagger.n_layers
+    inputs = onnx_inputs(X)
+    label, proba = _session(model).run(None, inputs)
+    assert label.shape == (80, 6)
+    _assert_tagger_parity(tagger, label, proba, X, inputs["sequence_lens"])
+
+
+@pytest.mark.parametrize("form", ["3-D", "nan-padded"])
+def test_tagger_array_input(tagger, form):
+    X = np.random.RandomState(2).normal(size=(30, 6, 2))
+    if form == "nan-padded":
+        X[::2, 4:] = np.nan
+    inputs = onnx_inputs(X)
+    label, proba = _session(to_onnx(tagger)).run(None, inputs)
+    _assert_tagger_parity(tagger, label, proba, X, inputs["sequence_lens"])
+
+
+def test_tagger_without_sequence_lens(tagger):
+    X = np.random.RandomState(3).normal(size=(20, 6, 2))
+    session = _session(to_onnx(tagger, sequence_lens=False))
+    assert [i.name for i in session.get_inputs()] == ["X"]
+    label, proba = session.run(None, {"X": X.astype(np.float32)})
+    _assert_tagger_parity(tagger, label, proba, X, np.full(len(X), 6))
+
+
+def test_tagger_before_opset_13(tagger):
+    """Softmax read its input as 2-D before opset 13: the same on the last axis."""
+    X, _ = _tagging_data(n_samples=20, seed=4)
+    model = to_onnx(tagger, target_opset=12)
+    assert model.opset_import[0].version <= 12
+    inputs = onnx_inputs(X)
+    label, proba = _session(model).run(None, inputs)
+    _assert_tagger_parity(tagger, label, proba, X, inputs["sequence_lens"])
+
+
+@pytest.mark.parametrize("y_kind, label_dtype", [("int", np.int64), ("str", object)])
+def test_tagger_labels_of_every_kind(y_kind, label_dtype):
+    X, y = _tagging_data(n_samples=30, seed=5)
+    if y_kind == "str":
+        y = [np.array(["a", "b", "c"])[labels] for labels in y]
+    else:
+        y = [labels * 7 - 3 for labels in y]
+    tagger = LSTMSequenceTagger(hidden_size=3, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tagger.fit(X, y)
+    inputs = onnx_inputs(X)
+    label, proba = _session(to_onnx(tagger)).run(None, inputs)
+    assert label.dtype == label_dtype
+    _assert_tagger_parity(tagger, label, proba, X, inputs["sequence_lens"])
+
+
+def test_skl2onnx_to_onnx_knows_the_tagger(tagger):
+    X = np.random.RandomState(3).normal(size=(10, 6, 2))
+    register_converters()
+    model = skl2onnx.to_onnx(tagger, X[:1].astype(np.float32))
+    assert [o.name for o in model.graph.output] == ["label", "probabilities"]
+    label, proba = _session(model).run(None, {"X": X.astype(np.float32)})
+    _assert_tagger_parity(tagger, label, proba, X, np.full(len(X), 6))
+
+
+def test_unpad_gives_the_real_steps():
+    outputs = np.arange(12).reshape(3, 4)
+    pieces = unpad(outputs, np.array([4, 1, 0], dtype=np.int32))
+    assert [p.tolist() for p in pieces] == [[0, 1, 2, 3], [4], []]
