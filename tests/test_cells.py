@@ -16,6 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_lstm._activations import log_sigmoid, log_softmax, sigmoid, softmax
 from sklearn_lstm._cells import (
+    CELLS,
     lstm_backward,
     lstm_forward,
     lstm_step_backward,
@@ -24,8 +25,6 @@ from sklearn_lstm._cells import (
     rnn_forward,
     rnn_step_backward,
     rnn_step_forward,
-    stack_backward,
-    stack_forward,
 )
 from sklearn_lstm._losses import binary_log_loss, log_loss
 from sklearn_lstm._testing import numerical_gradient, relative_error
@@ -54,8 +53,67 @@ GRAD_TOL = 1e-6
 # h = 1e-6 on the same (correct) gradients.
 GRAD_STEP = 2e-5
 
+
 # Sequence cells: forward, backward, extra keyword arguments, names of the
 # forward inputs (= the order of the gradients returned by the backward).
+def stack_forward(cell, x, layers, mask=None, state=None):
+    """Run a stack of recurrent layers, each reading the hidden states below it
+    (the way :class:`sklearn_lstm._network.Network` chains the cell functions).
+
+    Parameters
+    ----------
+    cell : {'lstm', 'rnn_tanh', 'rnn_sigmoid'}
+    x : ndarray of shape (N, T, D)
+    layers : list of tuple (Wx, Wh, b)
+        One tuple per layer, bottom first.
+    mask : ndarray of shape (N, T), dtype=bool, default=None
+    state : list of tuple, default=None
+        Initial state of each layer, as returned in ``last``; zeros if None.
+
+    Returns
+    -------
+    h : ndarray of shape (N, T, H)
+        Hidden states of the top layer.
+    last : list of tuple
+        Final state of each layer.
+    caches : list
+        Values needed by :func:`stack_backward`.
+    """
+    forward, n_states = CELLS[cell].forward, CELLS[cell].n_states
+    N = x.shape[0]
+    h, last, caches = x, [], []
+    for layer, params in enumerate(layers):
+        if state is None:
+            H = params[1].shape[0]
+            layer_state = [np.zeros((N, H), dtype=x.dtype)] * n_states
+        else:
+            layer_state = state[layer]
+        h, layer_last, cache = forward(h, *layer_state, *params, mask=mask)
+        last.append(layer_last)
+        caches.append(cache)
+    return h, last, caches
+
+
+def stack_backward(cell, dh, caches):
+    """Backward pass of :func:`stack_forward`.
+
+    Returns
+    -------
+    dx : ndarray of shape (N, T, D)
+    dstate : list of tuple
+        Gradient of each layer's initial state.
+    grads : list of tuple (dWx, dWh, db)
+        One tuple per layer, bottom first.
+    """
+    backward, n_states = CELLS[cell].backward, CELLS[cell].n_states
+    dstate, grads = [], []
+    for cache in reversed(caches):
+        dh, *rest = backward(dh, cache)
+        dstate.append(tuple(rest[:n_states]))
+        grads.append(tuple(rest[n_states:]))
+    return dh, dstate[::-1], grads[::-1]
+
+
 SEQUENCE_CELLS = {
     "lstm": (lstm_forward, lstm_backward, {}, ["x", "h0", "c0", "Wx", "Wh", "b"]),
     "rnn_tanh": (
