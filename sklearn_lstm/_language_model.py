@@ -1,12 +1,10 @@
 """LSTM language model: next-token prediction and text generation."""
 
-import time
-import warnings
+import contextlib
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -14,7 +12,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._activations import log_softmax, softmax
 from ._base import _ROW_BLOCK, SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
-from ._callbacks import with_callbacks
 from ._network import output_layer
 from ._optimizers import clip_grad_norm
 from ._text import (
@@ -26,7 +23,7 @@ from ._text import (
     encode,
     tokenize,
 )
-from ._training import _DIVERGED, _blas_threads, _check_partial_fit
+from ._training import _blas_threads, _check_partial_fit
 
 # At prediction, texts are read in windows of this many steps (the state
 # carried from one to the next), in chunks of texts whose logits hold about
@@ -329,6 +326,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
     _cell = "lstm"
     _head = "softmax"
+    _batch_noun = "window"
 
     def __init__(
         self,
@@ -470,18 +468,10 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
             if tokens
         ]
 
-    @with_callbacks
-    def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
-        """Validate, build the vocabulary and the network, train (the
-        estimator is restored by ``_fit`` if this raises)."""
-        callback_ctx = self._init_callback_context(
-            max_subtasks=1 if incremental else self.max_iter
-        )
-        raw_data = {"X": X, "y": y}
-        callback_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
-        first_pass = not hasattr(self, "output_weights_") or (
-            not self.warm_start and not incremental
-        )
+    def _prepare_fit_data(self, X, y, sample_weight, incremental, classes, first_pass):
+        """Validate the texts, build the vocabulary and draw the weights on a
+        ``first_pass`` (else check that the network is the one the parameters
+        ask for); the training data is ``(pieces,)``, the texts' token indices."""
         pieces = self._validate_fit_data(
             X, y, None, reset=first_pass, incremental=incremental, classes=None
         )
@@ -499,11 +489,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
                     f"Cannot continue training a network of {fitted} with "
                     f"{wanted}; set warm_start=False to start afresh."
                 )
-        self._fit_stochastic(pieces, incremental, callback_ctx, raw_data)
-        callback_ctx.call_on_fit_task_end(
-            estimator=self, **raw_data, reconstruction_attributes={}
-        )
-        return self
+        return (pieces,)
 
     @staticmethod
     def _describe(net, embedding_size):
@@ -611,91 +597,17 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         state = [tuple(s.copy() for s in layer) for layer in cache["last"]]
         return loss, grads, state
 
-    def _fit_stochastic(self, pieces, incremental, callback_ctx, raw_data):
-        """Epochs of truncated BPTT over the stream of texts, with early
-        stopping and patience as in the other estimators."""
-        early_stopping = self.early_stopping and not incremental
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._make_optimizer(self._params)
-            self._start_patience(early_stopping)
-        n_texts = len(pieces)
+    @contextlib.contextmanager
+    def _epoch_data(self, data, early_stopping):
+        """Set the texts up for the epochs: yields ``((pieces,), val, n_texts,
+        ())``, the last ``validation_fraction`` of the tokens held out as
+        ``val`` with ``early_stopping``; ``n_texts`` counts every text."""
+        (pieces,) = data
         val = None
         if early_stopping:
             pieces, val_pieces = _split_tokens(pieces, self.validation_fraction)
-            val = (val_pieces, None, None, None)
-        last_epoch_params = [p.copy() for p in self._params]
-        start_loss = None
-        try:
-            for _ in range(self.max_iter):
-                start = time.perf_counter()
-                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
-                epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
-                loss, first_loss = self._run_epoch(pieces)
-                if start_loss is None:
-                    start_loss = first_loss
-                if not np.isfinite(loss):
-                    raise ValueError(
-                        f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
-                        "training diverged. Lower learning_rate or set clip_norm."
-                    )
-                last_epoch_params = [p.copy() for p in self._params]
-                self.n_iter_ += 1
-                self.t_ += n_texts
-                self.loss_ = loss
-                self.loss_curve_.append(loss)
-                self._update_no_improvement_count(early_stopping, val)
-                self._optimizer.iteration_ends(self.t_)
-                if self.verbose:
-                    msg = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
-                    if early_stopping:
-                        msg += f", validation score = {self.validation_scores_[-1]:.6f}"
-                    print(msg + f", {time.perf_counter() - start:.2f} s")
-                if epoch_ctx.call_on_fit_task_end(
-                    estimator=self,
-                    **raw_data,
-                    reconstruction_attributes=self._weights_snapshot,
-                ):
-                    break
-                if self._no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if early_stopping else "Training loss"
-                    msg = (
-                        f"{what} did not improve more than tol={self.tol:f} for "
-                        f"{self.n_iter_no_change} consecutive epochs."
-                    )
-                    if self._optimizer.trigger_stopping(msg, self.verbose):
-                        break
-                    self._no_improvement_count = 0
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                    )
-        except KeyboardInterrupt:
-            if start_loss is None:
-                raise
-            warnings.warn(
-                "Training interrupted by user: keeping the weights of the last "
-                "finished epoch."
-            )
-            self._set_params_list(last_epoch_params)
-            self._optimizer = self._make_optimizer(self._params)
-        if not incremental and self.loss_ > _DIVERGED * start_loss:
-            warnings.warn(
-                f"Training diverged: the loss rose from {start_loss:.6g} (the "
-                f"weights fit started from, on the first window) to "
-                f"{self.loss_:.6g}. Lower learning_rate or set clip_norm.",
-                ConvergenceWarning,
-            )
-        if early_stopping and self._best_params is not None:
-            self._set_params_list(self._best_params)
-        if not all(np.isfinite(p).all() for p in self._params):
-            raise ValueError(
-                "Some weights are not finite after training. Lower learning_rate "
-                "or set clip_norm."
-            )
+            val = (val_pieces,)
+        yield (pieces,), val, len(data[0]), ()
 
     def _run_epoch(self, pieces):
         """One pass over the texts: their stream cut into rows, read in
@@ -727,9 +639,9 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
                 first_loss = loss if first_loss is None else first_loss
         return total / n_total, first_loss
 
-    def _validation_score(self, X, mask, targets, sample_weight):
-        """Mean log-likelihood per token of the held-out pieces ``X``."""
-        log_likelihood, n_tokens = self._log_likelihood(X)
+    def _validation_score(self, pieces):
+        """Mean log-likelihood per token of the held-out ``pieces``."""
+        log_likelihood, n_tokens = self._log_likelihood(pieces)
         return log_likelihood / n_tokens
 
     # -- prediction ---------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 It follows ``sklearn.neural_network.BaseMultilayerPerceptron``, split into
 small methods as skorch does: ``_fit`` (which restores the estimator if
-anything raises) -> ``_fit_unsafe`` -> ``_fit_stochastic`` (epochs, patience,
-early stopping, callbacks) -> ``_run_epoch`` (shuffled minibatches) ->
-``_train_step`` (forward, backward, clip, update).
+anything raises) -> ``_fit_unsafe`` (``_prepare_fit_data``, callbacks) ->
+``_fit_stochastic`` (epochs, patience, early stopping, callbacks) ->
+``_run_epoch`` (shuffled minibatches) -> ``_train_step`` (forward, backward,
+clip, update). An estimator whose data are not minibatches of sequences (the
+language model) overrides ``_prepare_fit_data``, ``_epoch_data`` and
+``_run_epoch``, and keeps the loop.
 """
 
 import contextlib
@@ -57,6 +60,9 @@ class StochasticTrainingMixin:
     ``_validation_score``.
     """
 
+    # What one update reads, as the divergence warning names it.
+    _batch_noun = "batch"
+
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         """Fit, leaving the estimator exactly as it was if anything raises."""
         saved = {  # callbacks are the user's objects: keep them, do not copy them
@@ -72,6 +78,8 @@ class StochasticTrainingMixin:
 
     @with_callbacks
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
+        """Prepare the data, train, and tell the callbacks (the estimator is
+        restored by ``_fit`` if this raises)."""
         callback_ctx = self._init_callback_context(
             max_subtasks=1 if incremental else self.max_iter
         )
@@ -82,6 +90,19 @@ class StochasticTrainingMixin:
         first_pass = not hasattr(self, "output_weights_") or (
             not self.warm_start and not incremental
         )
+        data = self._prepare_fit_data(
+            X, y, sample_weight, incremental, classes, first_pass
+        )
+        self._fit_stochastic(data, incremental, callback_ctx, raw_data, metadata)
+        callback_ctx.call_on_fit_task_end(
+            estimator=self, **raw_data, reconstruction_attributes={}
+        )
+        return self
+
+    def _prepare_fit_data(self, X, y, sample_weight, incremental, classes, first_pass):
+        """Validate the data, draw the weights on a ``first_pass`` (else check
+        that the data suit the fitted network), and return the training data
+        ``(X, mask, targets, sample_weight)``, inputs standardized."""
         X, mask, targets, sample_weight = self._validate_fit_data(
             X,
             y,
@@ -112,21 +133,7 @@ class StochasticTrainingMixin:
                     f"Cannot continue training a network of {fitted.describe()} "
                     f"with {wanted.describe()}; set warm_start=False to start afresh."
                 )
-        X = self._standardize_inputs(X, mask)
-        self._fit_stochastic(
-            X,
-            mask,
-            targets,
-            sample_weight,
-            incremental,
-            callback_ctx,
-            raw_data,
-            metadata,
-        )
-        callback_ctx.call_on_fit_task_end(
-            estimator=self, **raw_data, reconstruction_attributes={}
-        )
-        return self
+        return self._standardize_inputs(X, mask), mask, targets, sample_weight
 
     def _weights_snapshot(self):
         """Copies of the fitted weights, for a callback's ``fitted_estimator``."""
@@ -169,137 +176,97 @@ class StochasticTrainingMixin:
             self.best_validation_score_ = None
             self.best_loss_ = np.inf
 
-    def _fit_stochastic(
-        self,
-        X,
-        mask,
-        targets,
-        sample_weight,
-        incremental,
-        callback_ctx,
-        raw_data,
-        metadata,
-    ):
-        """Epochs of minibatch updates, with early stopping and patience.
+    def _fit_stochastic(self, data, incremental, callback_ctx, raw_data, metadata):
+        """Epochs of training on ``data``, with early stopping and patience.
 
-        Each epoch is a task for the callbacks, which see the data as given to
-        ``fit`` and may stop training at the end of any epoch.
+        ``data`` is what :meth:`_prepare_fit_data` returned, read only by
+        :meth:`_epoch_data` and :meth:`_run_epoch`. Each epoch is a task for
+        the callbacks, which see the data as given to ``fit`` and may stop
+        training at the end of any epoch.
         """
         early_stopping = self.early_stopping and not incremental
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(self._params)
             self._start_patience(early_stopping)
-        n_samples = X.shape[0]
-        val = None
-        if early_stopping:
-            idx_train, idx_val = self._validation_split(n_samples, targets)
-            val = (
-                X[idx_val],
-                _take(mask, idx_val),
-                targets[idx_val],
-                sample_weight[idx_val],
-            )
-            X, mask = X[idx_train], _take(mask, idx_train)
-            targets, sample_weight = targets[idx_train], sample_weight[idx_train]
-            n_samples = X.shape[0]
-
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. It is "
-                    "going to be clipped"
-                )
-            batch_size = min(self.batch_size, n_samples)
-
         last_epoch_params = [p.copy() for p in self._params]
         start_loss = None  # of the weights fit started from, on its first batch
-        shards = Shards(batch_size)
-        try:
-            for _ in range(self.max_iter):
-                start = time.perf_counter()
-                epoch_ctx = callback_ctx.subcontext(task_name="epoch")
-                epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
-                loss, first_loss = self._run_epoch(
-                    X, mask, targets, sample_weight, batch_size, shards
-                )
-                if start_loss is None:
-                    start_loss = first_loss
-                if not np.isfinite(loss):
-                    raise ValueError(
-                        f"The training loss became {loss} at epoch {self.n_iter_ + 1}: "
-                        "training diverged. Lower learning_rate or set clip_norm."
-                    )
-                last_epoch_params = [p.copy() for p in self._params]
-                self.n_iter_ += 1
-                self.t_ += n_samples
-                self.loss_ = loss
-                self.loss_curve_.append(loss)
-                self._update_no_improvement_count(early_stopping, val)
-                self._optimizer.iteration_ends(self.t_)
-                if self.verbose:
-                    msg = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
-                    if early_stopping:
-                        msg += f", validation score = {self.validation_scores_[-1]:.6f}"
-                    print(msg + f", {time.perf_counter() - start:.2f} s")
-                if epoch_ctx.call_on_fit_task_end(
-                    estimator=self,
-                    **raw_data,
-                    metadata=metadata,
-                    reconstruction_attributes=self._weights_snapshot,
-                ):
-                    break
-
-                if not incremental and self._fits_training_data(
-                    X, mask, targets, sample_weight
-                ):
+        epochs = self._epoch_data(data, early_stopping)
+        with epochs as (train, val, n_samples, epoch_args):
+            try:
+                for _ in range(self.max_iter):
+                    start = time.perf_counter()
+                    epoch_ctx = callback_ctx.subcontext(task_name="epoch")
+                    epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
+                    loss, first_loss = self._run_epoch(*train, *epoch_args)
+                    if start_loss is None:
+                        start_loss = first_loss
+                    if not np.isfinite(loss):
+                        raise ValueError(
+                            f"The training loss became {loss} at epoch "
+                            f"{self.n_iter_ + 1}: training diverged. Lower "
+                            "learning_rate or set clip_norm."
+                        )
+                    last_epoch_params = [p.copy() for p in self._params]
+                    self.n_iter_ += 1
+                    self.t_ += n_samples
+                    self.loss_ = loss
+                    self.loss_curve_.append(loss)
+                    self._update_no_improvement_count(early_stopping, val)
+                    self._optimizer.iteration_ends(self.t_)
                     if self.verbose:
-                        print("Every training sample is exactly right: stopping.")
-                    break
-
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if early_stopping:
-                        msg = (
-                            "Validation score did not improve more than "
-                            f"tol={self.tol:f} for {self.n_iter_no_change} "
-                            "consecutive epochs."
-                        )
-                    else:
-                        msg = (
-                            f"Training loss did not improve more than tol={self.tol:f}"
-                            f" for {self.n_iter_no_change} consecutive epochs."
-                        )
-                    if self._optimizer.trigger_stopping(msg, self.verbose):
+                        msg = f"Iteration {self.n_iter_}, loss = {loss:.8f}"
+                        if early_stopping:
+                            score = self.validation_scores_[-1]
+                            msg += f", validation score = {score:.6f}"
+                        print(msg + f", {time.perf_counter() - start:.2f} s")
+                    if epoch_ctx.call_on_fit_task_end(
+                        estimator=self,
+                        **raw_data,
+                        metadata=metadata,
+                        reconstruction_attributes=self._weights_snapshot,
+                    ):
                         break
-                    self._no_improvement_count = 0
 
-                if incremental:
-                    break
+                    if not incremental and self._fits_training_data(*train):
+                        if self.verbose:
+                            print("Every training sample is exactly right: stopping.")
+                        break
 
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) "
-                        "reached and the optimization hasn't converged yet.",
-                        ConvergenceWarning,
-                    )
-        except KeyboardInterrupt:
-            if start_loss is None:  # no epoch finished: _fit restores the estimator
-                raise
-            warnings.warn(
-                "Training interrupted by user: keeping the weights of the last "
-                "finished epoch."
-            )
-            self._set_params_list(last_epoch_params)
-            # The optimizer state ran ahead of these weights: start it afresh.
-            self._optimizer = self._make_optimizer(self._params)
-        finally:
-            shards.close()
+                    if self._no_improvement_count > self.n_iter_no_change:
+                        what = "Validation score" if early_stopping else "Training loss"
+                        msg = (
+                            f"{what} did not improve more than tol={self.tol:f} "
+                            f"for {self.n_iter_no_change} consecutive epochs."
+                        )
+                        if self._optimizer.trigger_stopping(msg, self.verbose):
+                            break
+                        self._no_improvement_count = 0
+
+                    if incremental:
+                        break
+
+                    if self.n_iter_ == self.max_iter:
+                        warnings.warn(
+                            "Stochastic Optimizer: Maximum iterations "
+                            f"({self.max_iter}) reached and the optimization "
+                            "hasn't converged yet.",
+                            ConvergenceWarning,
+                        )
+            except KeyboardInterrupt:
+                if start_loss is None:  # no epoch finished: _fit restores the estimator
+                    raise
+                warnings.warn(
+                    "Training interrupted by user: keeping the weights of the last "
+                    "finished epoch."
+                )
+                self._set_params_list(last_epoch_params)
+                # The optimizer state ran ahead of these weights: start it afresh.
+                self._optimizer = self._make_optimizer(self._params)
 
         if not incremental and self.loss_ > _DIVERGED * start_loss:
             warnings.warn(
                 f"Training diverged: the loss rose from {start_loss:.6g} (the "
-                f"weights fit started from, on the first batch) to "
+                f"weights fit started from, on the first {self._batch_noun}) to "
                 f"{self.loss_:.6g}. Lower learning_rate or set clip_norm.",
                 ConvergenceWarning,
             )
@@ -310,6 +277,44 @@ class StochasticTrainingMixin:
                 "Some weights are not finite after training. Lower learning_rate "
                 "or set clip_norm."
             )
+
+    @contextlib.contextmanager
+    def _epoch_data(self, data, early_stopping):
+        """Set ``data`` up for the epochs of :meth:`_fit_stochastic`.
+
+        Yields ``(train, val, n_samples, epoch_args)``: the training data
+        ``(X, mask, targets, sample_weight)`` (less the validation part with
+        ``early_stopping``), the validation data (None without), the number of
+        samples each epoch adds to ``t_``, and the further arguments of
+        :meth:`_run_epoch`: the batch size and the :class:`Shards`, whose
+        threads are shut down on leaving the context.
+        """
+        X, mask, targets, sample_weight = data
+        val = None
+        if early_stopping:
+            idx_train, idx_val = self._validation_split(X.shape[0], targets)
+            val = (
+                X[idx_val],
+                _take(mask, idx_val),
+                targets[idx_val],
+                sample_weight[idx_val],
+            )
+            X, mask = X[idx_train], _take(mask, idx_train)
+            targets, sample_weight = targets[idx_train], sample_weight[idx_train]
+        n_samples = X.shape[0]
+
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is "
+                    "going to be clipped"
+                )
+            batch_size = min(self.batch_size, n_samples)
+        with Shards(batch_size) as shards:
+            train = (X, mask, targets, sample_weight)
+            yield train, val, n_samples, (batch_size, shards)
 
     def _validation_split(self, n_samples, targets):
         """Indices of the training and validation parts, stratified for
@@ -373,10 +378,11 @@ class StochasticTrainingMixin:
         self._optimizer.update_params(params, grads)
         return loss
 
-    def _fits_training_data(self, X, mask, targets, sample_weight):
+    def _fits_training_data(self, *train):
         """Whether training stops because the model is exactly right on the
-        training data: never, unless an estimator with an exact notion of
-        right (:class:`RNNBinaryAdder`) says so."""
+        training data ``train`` (as :meth:`_epoch_data` yields it): never,
+        unless an estimator with an exact notion of right
+        (:class:`RNNBinaryAdder`) says so."""
         return False
 
     def _update_no_improvement_count(self, early_stopping, val):
