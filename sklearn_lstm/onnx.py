@@ -401,14 +401,20 @@ def _parse_tagger(scope, model, inputs, custom_parsers=None):
     return operator.outputs
 
 
+def _dense_head(graph, est, operator):
+    """The head's outputs before its activation, read from the readout of a
+    network that reads a whole sequence."""
+    z = _features(graph, est, *_input_names(operator))
+    return graph.node(
+        "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
+    )
+
+
 def _convert_classifier(scope, operator, container):
     """ONNX nodes of a fitted LSTMSequenceClassifier."""
     est = operator.raw_operator
     graph = _Graph(scope, container)
-    z = _features(graph, est, *_input_names(operator))
-    logits = graph.node(
-        "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
-    )
+    logits = _dense_head(graph, est, operator)
     label, proba = (output.full_name for output in operator.outputs)
     container.add_node(
         "Softmax", [logits], [proba], name=graph.op_name("Softmax"), axis=1
@@ -420,10 +426,7 @@ def _convert_regressor(scope, operator, container):
     """ONNX nodes of a fitted LSTMSequenceRegressor."""
     est = operator.raw_operator
     graph = _Graph(scope, container)
-    z = _features(graph, est, *_input_names(operator))
-    outputs = graph.node(
-        "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
-    )
+    outputs = _dense_head(graph, est, operator)
     # back to the units of y: the network predicts standardized targets
     y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
     y = graph.node("Add", [y, graph.const(est.target_mean_)])
