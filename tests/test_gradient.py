@@ -76,11 +76,27 @@ def _ragged_sequences(rng, n_samples, max_len, n_features):
     return X
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("alpha", [0.0, 0.3])
-@pytest.mark.parametrize("padded", [False, True], ids=["full", "ragged"])
-@pytest.mark.parametrize("n_layers", [1, 2])
-@pytest.mark.parametrize("n_classes", [2, 3])
+# Each case differences every weight, one entry at a time (a second each for
+# two bidirectional layers), so the options are combined as a covering array
+# of strength 2 rather than all of their products: every value of each option
+# and every pair of values of two options is checked, the seeds alternating.
+CLASSIFIER_CASES = [  # n_classes, n_layers, padded, alpha, seed
+    (2, 1, False, 0.0, 0),
+    (2, 2, True, 0.3, 1),
+    (3, 1, True, 0.3, 0),
+    (3, 2, False, 0.3, 1),
+    (3, 2, True, 0.0, 0),
+]
+
+
+@pytest.mark.parametrize(
+    "n_classes, n_layers, padded, alpha, seed",
+    CLASSIFIER_CASES,
+    ids=[
+        f"{c}classes-{n}layers-{'ragged' if p else 'full'}-alpha{a}-seed{s}"
+        for c, n, p, a, s in CLASSIFIER_CASES
+    ],
+)
 def test_classifier_loss_grad(n_classes, n_layers, padded, alpha, seed):
     rng = np.random.RandomState(seed)
     n_samples, max_len, n_features = 7, 5, 2
@@ -94,6 +110,7 @@ def test_classifier_loss_grad(n_classes, n_layers, padded, alpha, seed):
         n_layers=n_layers,
         alpha=alpha,
         learning_rate=0.1,
+        batch_size=4,
         max_iter=1,
         random_state=seed,
     ).fit(X, y)
@@ -163,7 +180,9 @@ def test_adder_loss_grad_with_mask(seed):
 
 
 def _classifier_case(rng):
-    est = LSTMSequenceClassifier(hidden_size=3, alpha=0.1, max_iter=1, random_state=0)
+    est = LSTMSequenceClassifier(
+        hidden_size=3, alpha=0.1, batch_size=4, max_iter=1, random_state=0
+    )
     return est, rng.normal(size=(6, 4, 2)), np.array([0, 1, 2, 0, 1, 2])
 
 
@@ -224,19 +243,32 @@ def test_integer_sample_weight_equals_repeated_samples(make_case):
     assert loss_scaled == pytest.approx(loss, rel=1e-12)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("padded", [False, True], ids=["full", "ragged"])
+ARCHITECTURES = {
+    "last": {"readout": "last"},
+    "mean-2-layers": {"readout": "mean", "n_layers": 2},
+    "bidirectional": {"readout": "last", "bidirectional": True},
+}
+# Every architecture with and without padding; the number of outputs and the
+# seed alternate so that each pair of values of two options is checked.
+REGRESSOR_CASES = [  # architecture, padded, n_outputs, seed
+    ("last", False, 1, 0),
+    ("last", True, 2, 1),
+    ("mean-2-layers", False, 2, 0),
+    ("mean-2-layers", True, 1, 1),
+    ("bidirectional", False, 1, 1),
+    ("bidirectional", True, 2, 0),
+]
+
+
 @pytest.mark.parametrize(
-    "architecture",
-    [
-        {"readout": "last"},
-        {"readout": "mean", "n_layers": 2},
-        {"readout": "last", "bidirectional": True},
+    "architecture, padded, n_outputs, seed",
+    REGRESSOR_CASES,
+    ids=[
+        f"{a}-{'ragged' if p else 'full'}-{n}outputs-seed{s}"
+        for a, p, n, s in REGRESSOR_CASES
     ],
-    ids=["last", "mean-2-layers", "bidirectional"],
 )
-@pytest.mark.parametrize("n_outputs", [1, 2])
-def test_regressor_loss_grad(n_outputs, architecture, padded, seed):
+def test_regressor_loss_grad(architecture, padded, n_outputs, seed):
     rng = np.random.RandomState(seed)
     n_samples, max_len, n_features = 7, 5, 2
     if padded:
@@ -250,7 +282,7 @@ def test_regressor_loss_grad(n_outputs, architecture, padded, seed):
         batch_size=4,
         max_iter=1,
         random_state=seed,
-        **architecture,
+        **ARCHITECTURES[architecture],
     ).fit(X, y)
     Xv, mask, targets, sample_weight = est._validate_fit_data(
         X, y, None, reset=False, incremental=True, classes=None
@@ -261,10 +293,22 @@ def test_regressor_loss_grad(n_outputs, architecture, padded, seed):
     _check_model_gradient(est, Xv, mask, targets, sample_weight)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("n_layers", [1, 2])
-@pytest.mark.parametrize("n_classes", [2, 3])
+TAGGER_CASES = [  # n_classes, n_layers, bidirectional, seed
+    (2, 1, False, 0),
+    (2, 2, True, 1),
+    (3, 1, True, 1),
+    (3, 2, False, 0),
+]
+
+
+@pytest.mark.parametrize(
+    "n_classes, n_layers, bidirectional, seed",
+    TAGGER_CASES,
+    ids=[
+        f"{c}classes-{n}layers-{'bi' if b else 'uni'}directional-seed{s}"
+        for c, n, b, s in TAGGER_CASES
+    ],
+)
 def test_tagger_loss_grad(n_classes, n_layers, bidirectional, seed):
     """Per-step softmax outputs, with padding: every real step's loss counts."""
     rng = np.random.RandomState(seed)
