@@ -1048,12 +1048,13 @@ def test_pipeline_with_scaler_on_univariate_input():
 
 
 def test_grid_search(binary_data):
+    # Serial: test_reliability.py checks that a parallel search (n_jobs=2)
+    # gives the same results, for every estimator.
     X, _, y, _ = binary_data
     grid = {"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]}
     search = GridSearchCV(
         LSTMSequenceClassifier(batch_size=20, max_iter=10, random_state=0),
         param_grid=grid,
-        n_jobs=2,
         cv=3,
     ).fit(X[:120], y[:120])
     assert len(search.cv_results_["params"]) == 4
