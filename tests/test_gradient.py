@@ -33,6 +33,10 @@ GRAD_TOL = 1e-6
 # h**2 term; at h = 2e-3 the worst error over these cases is 1e-7.
 GRAD_STEP = 2e-3
 SEEDS = [0, 1]
+# Small sequence models: two hidden units reading three features, so that the
+# input and the recurrent weights differ in shape, and the largest network
+# checked (two bidirectional layers) has 223 weights to difference one by one.
+HIDDEN_SIZE, N_FEATURES = 2, 3
 
 
 def _numerical_gradient(f, x, h=GRAD_STEP):
@@ -99,14 +103,14 @@ CLASSIFIER_CASES = [  # n_classes, n_layers, padded, alpha, seed
 )
 def test_classifier_loss_grad(n_classes, n_layers, padded, alpha, seed):
     rng = np.random.RandomState(seed)
-    n_samples, max_len, n_features = 7, 5, 2
+    n_samples, max_len, n_features = 7, 5, N_FEATURES
     if padded:
         X = _ragged_sequences(rng, n_samples, max_len, n_features)
     else:
         X = rng.normal(size=(n_samples, max_len, n_features))
     y = np.arange(n_samples) % n_classes
     est = LSTMSequenceClassifier(
-        hidden_size=3,
+        hidden_size=HIDDEN_SIZE,
         n_layers=n_layers,
         alpha=alpha,
         learning_rate=0.1,
@@ -270,14 +274,14 @@ REGRESSOR_CASES = [  # architecture, padded, n_outputs, seed
 )
 def test_regressor_loss_grad(architecture, padded, n_outputs, seed):
     rng = np.random.RandomState(seed)
-    n_samples, max_len, n_features = 7, 5, 2
+    n_samples, max_len, n_features = 7, 5, N_FEATURES
     if padded:
         X = _ragged_sequences(rng, n_samples, max_len, n_features)
     else:
         X = rng.normal(size=(n_samples, max_len, n_features))
     y = 100 + 50 * rng.normal(size=(n_samples, n_outputs))
     est = LSTMSequenceRegressor(
-        hidden_size=3,
+        hidden_size=HIDDEN_SIZE,
         alpha=0.3,
         batch_size=4,
         max_iter=1,
@@ -312,12 +316,12 @@ TAGGER_CASES = [  # n_classes, n_layers, bidirectional, seed
 def test_tagger_loss_grad(n_classes, n_layers, bidirectional, seed):
     """Per-step softmax outputs, with padding: every real step's loss counts."""
     rng = np.random.RandomState(seed)
-    n_samples, max_len, n_features = 6, 5, 2
+    n_samples, max_len, n_features = 6, 5, N_FEATURES
     X = _ragged_sequences(rng, n_samples, max_len, n_features)
     y = rng.randint(0, n_classes, size=(n_samples, max_len))
     y[0, :n_classes] = np.arange(n_classes)  # every class at a real step
     est = LSTMSequenceTagger(
-        hidden_size=3,
+        hidden_size=HIDDEN_SIZE,
         n_layers=n_layers,
         bidirectional=bidirectional,
         alpha=0.3,
