@@ -441,7 +441,7 @@ def test_forget_bias_starts_at_one_after_fit():
     X, y = _first_step_data(30, seed=0)
     H = 4
     est = LSTMSequenceClassifier(
-        hidden_size=H, learning_rate=1e-9, max_iter=1, random_state=0
+        hidden_size=H, learning_rate=1e-9, batch_size=10, max_iter=1, random_state=0
     ).fit(X, y)
     b = est.biases_[0]
     assert_allclose(b[H : 2 * H], 1.0, atol=1e-6)
