@@ -22,6 +22,8 @@ from sklearn_lstm import RNNBinaryAdder
 from sklearn_lstm._activations import sigmoid
 from sklearn_lstm.datasets import make_addition
 
+# Short fits (a few epochs, enough for what a test checks) stop at max_iter on
+# purpose, with a ConvergenceWarning.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 

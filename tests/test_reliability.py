@@ -301,7 +301,11 @@ def test_diverging_training_raises_or_warns(estimator_case, learning_rate, start
             return
     assert any(issubclass(w.category, ConvergenceWarning) for w in record)
     assert all(np.isfinite(p).all() for p in est._params)
-    for name, out in _outputs(est, case.X, case.name).items():
+    # Weights near the float limit (the language model's at 1e300) overflow
+    # to inf in the products of predict: the outputs must still hold no NaN.
+    with np.errstate(over="ignore"):
+        outputs = _outputs(est, case.X, case.name)
+    for name, out in outputs.items():
         if out.dtype.kind == "f":
             assert not np.isnan(out).any(), name
 

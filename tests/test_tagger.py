@@ -14,6 +14,8 @@ from sklearn.linear_model import LogisticRegression
 
 from sklearn_lstm import LSTMSequenceTagger
 
+# Short fits (a few epochs, enough for what a test checks) stop at max_iter on
+# purpose, with a ConvergenceWarning.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
