@@ -134,6 +134,16 @@ def test_score_counts_every_real_step_once(parity):
     )
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_float_labels_not_finite_raise_without_other_warnings(bad):
+    X, y = _parity_data(10, 4, seed=0)
+    y = y.astype(float)
+    y[2, 1] = bad
+    with pytest.raises(ValueError, match="y contains (NaN|infinity)"):
+        LSTMSequenceTagger(hidden_size=2, max_iter=1).fit(X, y)
+
+
 def test_partial_fit_classes(parity):
     _, X, y = parity
     tagger = LSTMSequenceTagger(hidden_size=4, batch_size=10, random_state=0)
