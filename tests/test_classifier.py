@@ -663,12 +663,11 @@ def test_class_weight_balanced_unavailable_in_partial_fit(imbalanced_data):
     assert est.n_iter_ == 1
 
 
-def test_zero_sample_weight_class_is_never_predicted(multiclass_data):
+def test_zero_sample_weight_class_is_never_predicted(multi_clf, multiclass_data):
     X, X_test, y, y_test = multiclass_data
     sample_weight = np.where(y == "bee", 0.0, 1.0)
-    est = LSTMSequenceClassifier(max_iter=40, **FAST)
-    weighted = clone(est).fit(X, y, sample_weight=sample_weight)
-    plain = clone(est).fit(X, y)
+    plain = multi_clf  # the same classifier, fitted without weights
+    weighted = clone(plain).fit(X, y, sample_weight=sample_weight)
     assert "bee" in weighted.classes_  # still a class: it is in y
     k = list(weighted.classes_).index("bee")
     proba = weighted.predict_proba(X_test)
@@ -860,9 +859,12 @@ def test_clip_norm_none_learns(binary_data):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_is_preserved(dtype, binary_data):
+def test_dtype_is_preserved(dtype, clf, binary_data):
     X, X_test, y, y_test = binary_data
-    est = LSTMSequenceClassifier(max_iter=30, **FAST).fit(X.astype(dtype), y)
+    if dtype == np.float64:  # the shared classifier; partial_fit below changes it
+        est = copy.deepcopy(clf)
+    else:
+        est = clone(clf).fit(X.astype(dtype), y)
     for p in est._params:
         assert p.dtype == dtype
     for X_pred in [X_test.astype(dtype), X_test]:  # float64 input is cast
