@@ -299,14 +299,14 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     --------
     >>> from sklearn_lstm import LSTMLanguageModel
     >>> texts = ["the cat sat on the mat", "the dog sat on the log"] * 10
-    >>> lm = LSTMLanguageModel(hidden_size=16, learning_rate=0.02, max_iter=30,
+    >>> lm = LSTMLanguageModel(hidden_size=16, learning_rate=0.02, max_iter=100,
     ...                        random_state=0).fit(texts)
     >>> lm.predict_next(["the cat sat on the"])
     array(['mat'], dtype='<U5')
     >>> lm.generate("the dog", n_tokens=4, temperature=0.01)
     'the dog sat on the log'
     >>> lm.perplexity(texts)
-    1.12...
+    1.10...
     """
 
     _parameter_constraints: dict = {

@@ -7,6 +7,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
+    assert_all_finite,
     check_consistent_length,
 )
 
@@ -377,6 +378,10 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
             model_dtype=None if reset else self.output_weights_.dtype,
         )
         labels = _step_labels(y, len(X), _lengths(X, mask), n_timesteps)
+        if labels.dtype.kind == "f":
+            # Before check_classification_targets, whose cast of NaN to int
+            # warns (RuntimeWarning) before it raises.
+            assert_all_finite(labels, input_name="y")
         check_classification_targets(labels)
         if incremental and not hasattr(self, "classes_"):
             self._label_binarizer = LabelBinarizer().fit(

@@ -707,7 +707,7 @@ CASES = {
         EstimatorCase(
             name="LSTMSequenceClassifier",
             make_estimator=lambda: LSTMSequenceClassifier(
-                hidden_size=8, learning_rate=0.02, max_iter=15, random_state=0
+                hidden_size=4, learning_rate=0.05, max_iter=5, random_state=0
             ),
             make_data=_sequences,
             output_methods=[
@@ -727,7 +727,7 @@ CASES = {
         ),
         EstimatorCase(
             name="RNNBinaryAdder",
-            make_estimator=lambda: RNNBinaryAdder(max_iter=5, random_state=0),
+            make_estimator=lambda: RNNBinaryAdder(max_iter=3, random_state=0),
             make_data=_additions,
             output_methods=["predict", "predict_bit_proba", "hidden_states"],
             proba_method="predict_bit_proba",
@@ -742,7 +742,7 @@ CASES = {
         EstimatorCase(
             name="LSTMSequenceRegressor",
             make_estimator=lambda: LSTMSequenceRegressor(
-                hidden_size=16, max_iter=30, random_state=0
+                hidden_size=16, learning_rate=0.03, max_iter=20, random_state=0
             ),
             make_data=_regression_sequences,
             output_methods=["predict", "transform"],
@@ -758,7 +758,7 @@ CASES = {
         EstimatorCase(
             name="LSTMSequenceTagger",
             make_estimator=lambda: LSTMSequenceTagger(
-                hidden_size=8, max_iter=15, random_state=0
+                hidden_size=4, max_iter=10, random_state=0
             ),
             make_data=_tagged_sequences,
             output_methods=["predict", "predict_proba", "predict_log_proba"],

@@ -22,6 +22,8 @@ from sklearn_lstm import RNNBinaryAdder
 from sklearn_lstm._activations import sigmoid
 from sklearn_lstm.datasets import make_addition
 
+# Short fits (a few epochs, enough for what a test checks) stop at max_iter on
+# purpose, with a ConvergenceWarning.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
@@ -537,12 +539,13 @@ def test_pipeline_adds_selected_columns(adder):
 
 
 def test_grid_search(small_data):
+    # Serial: test_reliability.py checks that a parallel search (n_jobs=2)
+    # gives the same results, for every estimator.
     X, y = small_data
     grid = {"hidden_size": [8, 16], "learning_rate": [0.05, 0.1]}
     search = GridSearchCV(
         RNNBinaryAdder(batch_size=16, max_iter=10, random_state=0),
         param_grid=grid,
-        n_jobs=2,
         cv=3,
     )
     with warnings.catch_warnings():

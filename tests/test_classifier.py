@@ -9,6 +9,7 @@ at the end (marked slow) read the digits data set row by row and remember one
 number over 30 steps of noise.
 """
 
+import copy
 import re
 import warnings
 
@@ -300,7 +301,7 @@ def test_labels(labels):
     # input_noise (0.5 std) blurs it, and the model rightly learns to give it
     # about 0.53 on average, below the 0.6 asserted at the end.
     noise = {} if len(labels) == 2 else {"input_noise": 0.0}
-    est = LSTMSequenceClassifier(max_iter=40, **FAST, **noise).fit(X[:250], y[:250])
+    est = LSTMSequenceClassifier(max_iter=15, **FAST, **noise).fit(X[:250], y[:250])
     assert_array_equal(est.classes_, np.sort(labels))
     X_test, y_test = X[250:], y[250:]
     pred = est.predict(X_test)
@@ -440,7 +441,7 @@ def test_forget_bias_starts_at_one_after_fit():
     X, y = _first_step_data(30, seed=0)
     H = 4
     est = LSTMSequenceClassifier(
-        hidden_size=H, learning_rate=1e-9, max_iter=1, random_state=0
+        hidden_size=H, learning_rate=1e-9, batch_size=10, max_iter=1, random_state=0
     ).fit(X, y)
     b = est.biases_[0]
     assert_allclose(b[H : 2 * H], 1.0, atol=1e-6)
@@ -662,12 +663,11 @@ def test_class_weight_balanced_unavailable_in_partial_fit(imbalanced_data):
     assert est.n_iter_ == 1
 
 
-def test_zero_sample_weight_class_is_never_predicted(multiclass_data):
+def test_zero_sample_weight_class_is_never_predicted(multi_clf, multiclass_data):
     X, X_test, y, y_test = multiclass_data
     sample_weight = np.where(y == "bee", 0.0, 1.0)
-    est = LSTMSequenceClassifier(max_iter=40, **FAST)
-    weighted = clone(est).fit(X, y, sample_weight=sample_weight)
-    plain = clone(est).fit(X, y)
+    plain = multi_clf  # the same classifier, fitted without weights
+    weighted = clone(plain).fit(X, y, sample_weight=sample_weight)
     assert "bee" in weighted.classes_  # still a class: it is in y
     k = list(weighted.classes_).index("bee")
     proba = weighted.predict_proba(X_test)
@@ -859,9 +859,12 @@ def test_clip_norm_none_learns(binary_data):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_dtype_is_preserved(dtype, binary_data):
+def test_dtype_is_preserved(dtype, clf, binary_data):
     X, X_test, y, y_test = binary_data
-    est = LSTMSequenceClassifier(max_iter=30, **FAST).fit(X.astype(dtype), y)
+    if dtype == np.float64:  # the shared classifier; partial_fit below changes it
+        est = copy.deepcopy(clf)
+    else:
+        est = clone(clf).fit(X.astype(dtype), y)
     for p in est._params:
         assert p.dtype == dtype
     for X_pred in [X_test.astype(dtype), X_test]:  # float64 input is cast
@@ -953,7 +956,7 @@ def test_large_batch_is_predicted_in_chunks(clf, monkeypatch):
 
 def test_fit_failure_leaves_the_estimator_unchanged(clf, binary_data):
     X, _, y, _ = binary_data
-    est = clone(clf).fit(X, y)
+    est = copy.deepcopy(clf)  # not the shared fixture itself
     weights = [p.copy() for p in est._params]
     n_iter = est.n_iter_
     X_nan = X.copy()
@@ -1048,12 +1051,13 @@ def test_pipeline_with_scaler_on_univariate_input():
 
 
 def test_grid_search(binary_data):
+    # Serial: test_reliability.py checks that a parallel search (n_jobs=2)
+    # gives the same results, for every estimator.
     X, _, y, _ = binary_data
     grid = {"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]}
     search = GridSearchCV(
         LSTMSequenceClassifier(batch_size=20, max_iter=10, random_state=0),
         param_grid=grid,
-        n_jobs=2,
         cv=3,
     ).fit(X[:120], y[:120])
     assert len(search.cv_results_["params"]) == 4

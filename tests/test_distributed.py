@@ -56,7 +56,7 @@ def _search():
     X = rng.normal(size=(40, 5, 2))
     y = X[:, 0, 0] > 0
     grid = {"hidden_size": [3, 6], "learning_rate": [1e-3, 3e-2]}
-    estimator = LSTMSequenceClassifier(max_iter=4, random_state=0)
+    estimator = LSTMSequenceClassifier(batch_size=10, max_iter=4, random_state=0)
     return GridSearchCV(estimator, grid, cv=2), X, y
 
 

@@ -33,6 +33,10 @@ GRAD_TOL = 1e-6
 # h**2 term; at h = 2e-3 the worst error over these cases is 1e-7.
 GRAD_STEP = 2e-3
 SEEDS = [0, 1]
+# Small sequence models: two hidden units reading three features, so that the
+# input and the recurrent weights differ in shape, and the largest network
+# checked (two bidirectional layers) has 223 weights to difference one by one.
+HIDDEN_SIZE, N_FEATURES = 2, 3
 
 
 def _numerical_gradient(f, x, h=GRAD_STEP):
@@ -76,24 +80,41 @@ def _ragged_sequences(rng, n_samples, max_len, n_features):
     return X
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("alpha", [0.0, 0.3])
-@pytest.mark.parametrize("padded", [False, True], ids=["full", "ragged"])
-@pytest.mark.parametrize("n_layers", [1, 2])
-@pytest.mark.parametrize("n_classes", [2, 3])
+# Each case differences every weight, one entry at a time (a second each for
+# two bidirectional layers), so the options are combined as a covering array
+# of strength 2 rather than all of their products: every value of each option
+# and every pair of values of two options is checked, the seeds alternating.
+CLASSIFIER_CASES = [  # n_classes, n_layers, padded, alpha, seed
+    (2, 1, False, 0.0, 0),
+    (2, 2, True, 0.3, 1),
+    (3, 1, True, 0.3, 0),
+    (3, 2, False, 0.3, 1),
+    (3, 2, True, 0.0, 0),
+]
+
+
+@pytest.mark.parametrize(
+    "n_classes, n_layers, padded, alpha, seed",
+    CLASSIFIER_CASES,
+    ids=[
+        f"{c}classes-{n}layers-{'ragged' if p else 'full'}-alpha{a}-seed{s}"
+        for c, n, p, a, s in CLASSIFIER_CASES
+    ],
+)
 def test_classifier_loss_grad(n_classes, n_layers, padded, alpha, seed):
     rng = np.random.RandomState(seed)
-    n_samples, max_len, n_features = 7, 5, 2
+    n_samples, max_len, n_features = 7, 5, N_FEATURES
     if padded:
         X = _ragged_sequences(rng, n_samples, max_len, n_features)
     else:
         X = rng.normal(size=(n_samples, max_len, n_features))
     y = np.arange(n_samples) % n_classes
     est = LSTMSequenceClassifier(
-        hidden_size=3,
+        hidden_size=HIDDEN_SIZE,
         n_layers=n_layers,
         alpha=alpha,
         learning_rate=0.1,
+        batch_size=4,
         max_iter=1,
         random_state=seed,
     ).fit(X, y)
@@ -163,7 +184,9 @@ def test_adder_loss_grad_with_mask(seed):
 
 
 def _classifier_case(rng):
-    est = LSTMSequenceClassifier(hidden_size=3, alpha=0.1, max_iter=1, random_state=0)
+    est = LSTMSequenceClassifier(
+        hidden_size=3, alpha=0.1, batch_size=4, max_iter=1, random_state=0
+    )
     return est, rng.normal(size=(6, 4, 2)), np.array([0, 1, 2, 0, 1, 2])
 
 
@@ -224,33 +247,46 @@ def test_integer_sample_weight_equals_repeated_samples(make_case):
     assert loss_scaled == pytest.approx(loss, rel=1e-12)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("padded", [False, True], ids=["full", "ragged"])
+ARCHITECTURES = {
+    "last": {"readout": "last"},
+    "mean-2-layers": {"readout": "mean", "n_layers": 2},
+    "bidirectional": {"readout": "last", "bidirectional": True},
+}
+# Every architecture with and without padding; the number of outputs and the
+# seed alternate so that each pair of values of two options is checked.
+REGRESSOR_CASES = [  # architecture, padded, n_outputs, seed
+    ("last", False, 1, 0),
+    ("last", True, 2, 1),
+    ("mean-2-layers", False, 2, 0),
+    ("mean-2-layers", True, 1, 1),
+    ("bidirectional", False, 1, 1),
+    ("bidirectional", True, 2, 0),
+]
+
+
 @pytest.mark.parametrize(
-    "architecture",
-    [
-        {"readout": "last"},
-        {"readout": "mean", "n_layers": 2},
-        {"readout": "last", "bidirectional": True},
+    "architecture, padded, n_outputs, seed",
+    REGRESSOR_CASES,
+    ids=[
+        f"{a}-{'ragged' if p else 'full'}-{n}outputs-seed{s}"
+        for a, p, n, s in REGRESSOR_CASES
     ],
-    ids=["last", "mean-2-layers", "bidirectional"],
 )
-@pytest.mark.parametrize("n_outputs", [1, 2])
-def test_regressor_loss_grad(n_outputs, architecture, padded, seed):
+def test_regressor_loss_grad(architecture, padded, n_outputs, seed):
     rng = np.random.RandomState(seed)
-    n_samples, max_len, n_features = 7, 5, 2
+    n_samples, max_len, n_features = 7, 5, N_FEATURES
     if padded:
         X = _ragged_sequences(rng, n_samples, max_len, n_features)
     else:
         X = rng.normal(size=(n_samples, max_len, n_features))
     y = 100 + 50 * rng.normal(size=(n_samples, n_outputs))
     est = LSTMSequenceRegressor(
-        hidden_size=3,
+        hidden_size=HIDDEN_SIZE,
         alpha=0.3,
         batch_size=4,
         max_iter=1,
         random_state=seed,
-        **architecture,
+        **ARCHITECTURES[architecture],
     ).fit(X, y)
     Xv, mask, targets, sample_weight = est._validate_fit_data(
         X, y, None, reset=False, incremental=True, classes=None
@@ -261,19 +297,31 @@ def test_regressor_loss_grad(n_outputs, architecture, padded, seed):
     _check_model_gradient(est, Xv, mask, targets, sample_weight)
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("n_layers", [1, 2])
-@pytest.mark.parametrize("n_classes", [2, 3])
+TAGGER_CASES = [  # n_classes, n_layers, bidirectional, seed
+    (2, 1, False, 0),
+    (2, 2, True, 1),
+    (3, 1, True, 1),
+    (3, 2, False, 0),
+]
+
+
+@pytest.mark.parametrize(
+    "n_classes, n_layers, bidirectional, seed",
+    TAGGER_CASES,
+    ids=[
+        f"{c}classes-{n}layers-{'bi' if b else 'uni'}directional-seed{s}"
+        for c, n, b, s in TAGGER_CASES
+    ],
+)
 def test_tagger_loss_grad(n_classes, n_layers, bidirectional, seed):
     """Per-step softmax outputs, with padding: every real step's loss counts."""
     rng = np.random.RandomState(seed)
-    n_samples, max_len, n_features = 6, 5, 2
+    n_samples, max_len, n_features = 6, 5, N_FEATURES
     X = _ragged_sequences(rng, n_samples, max_len, n_features)
     y = rng.randint(0, n_classes, size=(n_samples, max_len))
     y[0, :n_classes] = np.arange(n_classes)  # every class at a real step
     est = LSTMSequenceTagger(
-        hidden_size=3,
+        hidden_size=HIDDEN_SIZE,
         n_layers=n_layers,
         bidirectional=bidirectional,
         alpha=0.3,

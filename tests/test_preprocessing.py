@@ -197,7 +197,7 @@ def sequences():
 
 def _pipeline(**params):
     clf = LSTMSequenceClassifier(
-        hidden_size=4, learning_rate=0.05, max_iter=8, random_state=0
+        hidden_size=4, learning_rate=0.05, batch_size=15, max_iter=8, random_state=0
     )
     return make_pipeline(SequenceStandardScaler(), clf).set_params(**params)
 

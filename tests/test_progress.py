@@ -22,7 +22,9 @@ def data():
 
 
 def _classifier():
-    return LSTMSequenceClassifier(hidden_size=4, max_iter=4, random_state=0)
+    return LSTMSequenceClassifier(
+        hidden_size=4, batch_size=10, max_iter=4, random_state=0
+    )
 
 
 def test_progress_bar_shows_the_fit_and_changes_nothing(data, capsys):

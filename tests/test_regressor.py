@@ -12,6 +12,8 @@ from sklearn.metrics import r2_score
 
 from sklearn_lstm import LSTMSequenceRegressor
 
+# Short fits (a few epochs, enough for what a test checks) stop at max_iter on
+# purpose, with a ConvergenceWarning.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 FAST = {"hidden_size": 8, "max_iter": 40, "random_state": 0}

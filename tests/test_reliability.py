@@ -262,7 +262,8 @@ def test_longest_sequences_train_and_predict(estimator_case):
     """10,000 time steps for the classifier; 64-bit operands for the adder."""
     case = estimator_case
     X, y = case.longest_input()
-    est = case.make_estimator().set_params(hidden_size=4, max_iter=2)
+    # One epoch: predict then runs the updated weights over the long input.
+    est = case.make_estimator().set_params(hidden_size=4, max_iter=1)
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise"):
         warnings.simplefilter("ignore", ConvergenceWarning)
         warnings.simplefilter("error", RuntimeWarning)
@@ -300,7 +301,11 @@ def test_diverging_training_raises_or_warns(estimator_case, learning_rate, start
             return
     assert any(issubclass(w.category, ConvergenceWarning) for w in record)
     assert all(np.isfinite(p).all() for p in est._params)
-    for name, out in _outputs(est, case.X, case.name).items():
+    # Weights near the float limit (the language model's at 1e300) overflow
+    # to inf in the products of predict: the outputs must still hold no NaN.
+    with np.errstate(over="ignore"):
+        outputs = _outputs(est, case.X, case.name)
+    for name, out in outputs.items():
         if out.dtype.kind == "f":
             assert not np.isnan(out).any(), name
 

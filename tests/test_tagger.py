@@ -14,6 +14,8 @@ from sklearn.linear_model import LogisticRegression
 
 from sklearn_lstm import LSTMSequenceTagger
 
+# Short fits (a few epochs, enough for what a test checks) stop at max_iter on
+# purpose, with a ConvergenceWarning.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
 
@@ -101,9 +103,9 @@ def test_label_forms_train_the_same_network(form):
 
 def test_one_label_per_sequence_is_replicated():
     X, y = _parity_data(30, 5, seed=3)
-    a = LSTMSequenceTagger(hidden_size=4, max_iter=2, random_state=0)
+    a = LSTMSequenceTagger(hidden_size=4, batch_size=10, max_iter=2, random_state=0)
     a.fit(X, y[:, -1])
-    b = LSTMSequenceTagger(hidden_size=4, max_iter=2, random_state=0)
+    b = LSTMSequenceTagger(hidden_size=4, batch_size=10, max_iter=2, random_state=0)
     b.fit(X, np.repeat(y[:, -1:], 5, axis=1))
     for p, q in zip(a._params, b._params):
         assert_array_equal(p, q)
@@ -132,9 +134,19 @@ def test_score_counts_every_real_step_once(parity):
     )
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_float_labels_not_finite_raise_without_other_warnings(bad):
+    X, y = _parity_data(10, 4, seed=0)
+    y = y.astype(float)
+    y[2, 1] = bad
+    with pytest.raises(ValueError, match="y contains (NaN|infinity)"):
+        LSTMSequenceTagger(hidden_size=2, max_iter=1).fit(X, y)
+
+
 def test_partial_fit_classes(parity):
     _, X, y = parity
-    tagger = LSTMSequenceTagger(hidden_size=4, random_state=0)
+    tagger = LSTMSequenceTagger(hidden_size=4, batch_size=10, random_state=0)
     tagger.partial_fit(X[:10], np.zeros_like(y[:10]), classes=[0, 1, 2])
     assert_array_equal(tagger.classes_, [0, 1, 2])
     tagger.partial_fit(X[10:20], 2 * y[10:20])
