@@ -60,7 +60,8 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         Strength of the L2 penalty on the weight matrices.
 
     batch_size : int or 'auto', default=32
-        Size of the minibatches; 'auto' means ``min(200, n_samples)``.
+        Size of the minibatches, clipped to the number of training samples;
+        'auto' means ``min(200, n_samples)``.
 
     max_iter : int, default=100
         Maximum number of epochs.

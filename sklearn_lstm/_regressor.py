@@ -98,7 +98,8 @@ class LSTMSequenceRegressor(
         Strength of the L2 penalty on the weight matrices (not the biases).
 
     batch_size : int or 'auto', default=32
-        Size of the minibatches; 'auto' means ``min(200, n_samples)``.
+        Size of the minibatches, clipped to the number of training samples;
+        'auto' means ``min(200, n_samples)``.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).

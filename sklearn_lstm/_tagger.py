@@ -76,7 +76,8 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         Strength of the L2 penalty on the weight matrices (not the biases).
 
     batch_size : int or 'auto', default=32
-        Number of sequences per minibatch; 'auto' means ``min(200, n_samples)``.
+        Number of sequences per minibatch, clipped to the number of training
+        sequences; 'auto' means ``min(200, n_samples)``.
 
     max_iter : int, default=200
         Maximum number of epochs (passes over the training data).

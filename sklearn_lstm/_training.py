@@ -303,15 +303,10 @@ class StochasticTrainingMixin:
             targets, sample_weight = targets[idx_train], sample_weight[idx_train]
         n_samples = X.shape[0]
 
-        if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    "Got `batch_size` less than 1 or larger than sample size. It is "
-                    "going to be clipped"
-                )
-            batch_size = min(self.batch_size, n_samples)
+        # A batch larger than the data is the data: clipped without a warning,
+        # since the default (32) meets small training sets in normal use.
+        limit = 200 if self.batch_size == "auto" else self.batch_size
+        batch_size = min(limit, n_samples)
         with Shards(batch_size) as shards:
             train = (X, mask, targets, sample_weight)
             yield train, val, n_samples, (batch_size, shards)

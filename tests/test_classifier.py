@@ -1148,3 +1148,17 @@ def test_remembers_the_first_step_over_30_steps():
     # The last step alone says nothing about the class.
     last_step = LogisticRegression().fit(X_train[:, -1], y_train)
     assert abs(last_step.score(X_test[:, -1], y_test) - 0.5) < 0.1
+
+
+def test_default_batch_size_on_fewer_samples_trains_quietly():
+    # The default batch_size (32) is clipped to the 10 sequences with no
+    # warning: the user did not choose it. One update per epoch shows it.
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(10, 4, 2)), np.tile([0, 1], 5)
+    clf = LSTMSequenceClassifier(hidden_size=3, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.t_ == 2 * 10
+    assert clf._optimizer.t == 2  # one minibatch of 10 per epoch
