@@ -299,6 +299,8 @@ are indicative only. Reproduce with::
 
     pip install -e ".[ucr]"
     {command} --write-docs
+
+.. include:: benchmarks_heldout.inc
 """
     DOCS_PAGE.write_text(page)
     print(f"wrote {DOCS_PAGE}")
