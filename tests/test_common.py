@@ -38,13 +38,8 @@ EXPECTED_FAILED_CHECKS = {
 
 ARRAY_ESTIMATORS = [case for case in CASES.values() if case.array_input]
 
-# Warnings of the checks' data, not of a fault: the checks fit on 15 to 30
-# samples, fewer than the default batch_size=32, which is clipped with a
-# warning; and they give RNNBinaryAdder random floats, which it rounds to 32
-# binary fraction bits with a warning.
-_ignore_clipped_batch_size = pytest.mark.filterwarnings(
-    "ignore:Got `batch_size`:UserWarning"
-)
+# A warning of the checks' data, not of a fault: they give RNNBinaryAdder
+# random floats, which it rounds to 32 binary fraction bits with a warning.
 _ignore_rounded_fractions = pytest.mark.filterwarnings(
     "ignore:Some numbers need more than 32 binary fraction bits:UserWarning"
 )
@@ -56,7 +51,6 @@ def _expected_failed_checks(estimator):
 
 # The seeded instances stop at their small max_iter on purpose, for speed.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@_ignore_clipped_batch_size
 @_ignore_rounded_fractions
 @parametrize_with_checks(
     [case.make_estimator() for case in ARRAY_ESTIMATORS],
@@ -71,7 +65,6 @@ def test_sklearn_compatible_estimator(estimator, check):
 # training ends at max_iter.
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-@_ignore_clipped_batch_size
 @_ignore_rounded_fractions
 @parametrize_with_checks(
     [type(case.make_estimator())() for case in ARRAY_ESTIMATORS],

@@ -39,8 +39,6 @@ from sklearn_lstm import InconsistentVersionWarning
 # pytest.warns or record warnings, which see it regardless of this filter.
 pytestmark = [
     pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    # RNNBinaryAdder's batch_size=32 is clipped on the tiny valid inputs.
-    pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning"),
 ]
 
 
