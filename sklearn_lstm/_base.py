@@ -44,6 +44,8 @@ SEQUENCE_MODEL_CONSTRAINTS = {
     "bidirectional": ["boolean"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
+    "max_iter": [Integers(1, None, closed="left"), StrOptions({"auto"})],
+    "n_iter_no_change": [Integers(1, None, closed="left"), StrOptions({"auto"})],
 }
 
 

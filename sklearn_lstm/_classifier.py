@@ -111,8 +111,12 @@ class LSTMSequenceClassifier(
         Size of the minibatches, clipped to the number of training samples;
         'auto' means ``min(200, n_samples)``.
 
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
+    max_iter : int or 'auto', default='auto'
+        Maximum number of epochs (passes over the training data). 'auto'
+        allows at least 200 epochs and at least 5000 minibatch updates,
+        ``max(200, ceil(5000 / n_batches))`` for ``n_batches`` minibatches per
+        epoch, so that a small training set, read in one or two minibatches
+        per epoch, gets as many updates as a large one.
 
     clip_norm : float or None, default=5.0
         Gradients of each minibatch are rescaled so that their global L2 norm
@@ -122,8 +126,11 @@ class LSTMSequenceClassifier(
         Improvement of the loss (or of the validation score) below which an
         epoch counts as no improvement.
 
-    n_iter_no_change : int, default=10
-        Number of epochs without improvement before training stops.
+    n_iter_no_change : int or 'auto', default='auto'
+        Number of epochs without improvement before training stops (or, with
+        ``learning_rate_schedule='adaptive'``, the learning rate drops).
+        'auto' waits at least 10 epochs and at least 200 minibatch updates,
+        ``max(10, ceil(200 / n_batches))``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data
@@ -287,9 +294,9 @@ class LSTMSequenceClassifier(
     >>> clf.predict(X[:4])
     array([1, 1, 1, 1])
     >>> clf.predict_proba(X[:1]).round(2)
-    array([[0.14, 0.86]])
+    array([[0.02, 0.98]])
     >>> clf.score(X, y)
-    0.98
+    1.0
     >>> clf.transform(X[:2]).shape  # mean states of both directions: 2 * 8
     (2, 16)
     """
@@ -320,10 +327,10 @@ class LSTMSequenceClassifier(
         learning_rate_schedule="adaptive",
         alpha=1e-4,
         batch_size=32,
-        max_iter=200,
+        max_iter="auto",
         clip_norm=5.0,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         early_stopping=False,
         validation_fraction=0.1,
         shuffle=True,

@@ -101,8 +101,12 @@ class LSTMSequenceRegressor(
         Size of the minibatches, clipped to the number of training samples;
         'auto' means ``min(200, n_samples)``.
 
-    max_iter : int, default=200
-        Maximum number of epochs (passes over the training data).
+    max_iter : int or 'auto', default='auto'
+        Maximum number of epochs (passes over the training data). 'auto'
+        allows at least 200 epochs and at least 5000 minibatch updates,
+        ``max(200, ceil(5000 / n_batches))`` for ``n_batches`` minibatches per
+        epoch, so that a small training set, read in one or two minibatches
+        per epoch, gets as many updates as a large one.
 
     clip_norm : float or None, default=5.0
         Gradients of each minibatch are rescaled so that their global L2 norm
@@ -112,8 +116,11 @@ class LSTMSequenceRegressor(
         Improvement of the loss (or of the validation score) below which an
         epoch counts as no improvement.
 
-    n_iter_no_change : int, default=10
-        Number of epochs without improvement before training stops.
+    n_iter_no_change : int or 'auto', default='auto'
+        Number of epochs without improvement before training stops (or, with
+        ``learning_rate_schedule='adaptive'``, the learning rate drops).
+        'auto' waits at least 10 epochs and at least 200 minibatch updates,
+        ``max(10, ceil(200 / n_batches))``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data and
@@ -301,10 +308,10 @@ class LSTMSequenceRegressor(
         learning_rate_schedule="constant",
         alpha=1e-4,
         batch_size=32,
-        max_iter=200,
+        max_iter="auto",
         clip_norm=5.0,
         tol=1e-4,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         early_stopping=False,
         validation_fraction=0.1,
         shuffle=True,

@@ -50,6 +50,14 @@ _BLAS_THREADING_MIN_WORK = 2**22
 _SHARD_MIN_ROWS = 50
 _MAX_SHARDS = 2
 
+# max_iter='auto' and n_iter_no_change='auto': at least this many epochs and
+# this many minibatch updates. An epoch of a small training set is one or two
+# updates, so limits in epochs alone would stop it long before a training set
+# of a thousand sequences (about 30 updates per epoch at the default batch of
+# 32, 300 in 10 epochs) stops.
+_AUTO_MAX_ITER = (200, 5000)
+_AUTO_N_ITER_NO_CHANGE = (10, 200)
+
 
 class StochasticTrainingMixin:
     """Minibatch training by backpropagation through time.
@@ -80,8 +88,9 @@ class StochasticTrainingMixin:
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes):
         """Prepare the data, train, and tell the callbacks (the estimator is
         restored by ``_fit`` if this raises)."""
+        max_subtasks = 1 if incremental else self.max_iter
         callback_ctx = self._init_callback_context(
-            max_subtasks=1 if incremental else self.max_iter
+            max_subtasks=None if max_subtasks == "auto" else max_subtasks
         )
         callback_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y)
         raw_data = {"X": X, "y": y}
@@ -192,8 +201,9 @@ class StochasticTrainingMixin:
         start_loss = None  # of the weights fit started from, on its first batch
         epochs = self._epoch_data(data, early_stopping)
         with epochs as (train, val, n_samples, epoch_args):
+            max_iter, n_iter_no_change = self._stopping_limits(n_samples, epoch_args)
             try:
-                for _ in range(self.max_iter):
+                for _ in range(max_iter):
                     start = time.perf_counter()
                     epoch_ctx = callback_ctx.subcontext(task_name="epoch")
                     epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
@@ -232,11 +242,11 @@ class StochasticTrainingMixin:
                             print("Every training sample is exactly right: stopping.")
                         break
 
-                    if self._no_improvement_count > self.n_iter_no_change:
+                    if self._no_improvement_count > n_iter_no_change:
                         what = "Validation score" if early_stopping else "Training loss"
                         msg = (
                             f"{what} did not improve more than tol={self.tol:f} "
-                            f"for {self.n_iter_no_change} consecutive epochs."
+                            f"for {n_iter_no_change} consecutive epochs."
                         )
                         if self._optimizer.trigger_stopping(msg, self.verbose):
                             break
@@ -245,10 +255,10 @@ class StochasticTrainingMixin:
                     if incremental:
                         break
 
-                    if self.n_iter_ == self.max_iter:
+                    if self.n_iter_ == max_iter:
                         warnings.warn(
                             "Stochastic Optimizer: Maximum iterations "
-                            f"({self.max_iter}) reached and the optimization "
+                            f"({max_iter}) reached and the optimization "
                             "hasn't converged yet.",
                             ConvergenceWarning,
                         )
@@ -310,6 +320,22 @@ class StochasticTrainingMixin:
         with Shards(batch_size) as shards:
             train = (X, mask, targets, sample_weight)
             yield train, val, n_samples, (batch_size, shards)
+
+    def _stopping_limits(self, n_samples, epoch_args):
+        """``(max_iter, n_iter_no_change)``, each 'auto' resolved for epochs
+        of ``n_samples`` sequences in minibatches of ``epoch_args[0]``."""
+
+        def resolve(value, min_epochs_and_updates):
+            if value != "auto":
+                return value
+            min_epochs, min_updates = min_epochs_and_updates
+            n_batches = -(-n_samples // epoch_args[0])
+            return max(min_epochs, -(-min_updates // n_batches))
+
+        return (
+            resolve(self.max_iter, _AUTO_MAX_ITER),
+            resolve(self.n_iter_no_change, _AUTO_N_ITER_NO_CHANGE),
+        )
 
     def _validation_split(self, n_samples, targets):
         """Indices of the training and validation parts, stratified for

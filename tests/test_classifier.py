@@ -36,6 +36,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 # A small, fast model that learns the easy task in a few dozen epochs.
 FAST = {"hidden_size": 8, "learning_rate": 0.05, "batch_size": 20, "random_state": 0}
+# The shared fitted models wait 10 epochs for an improvement, the patience
+# that 'auto' gives a thousand sequences, not these few hundred.
+PATIENCE = {"n_iter_no_change": 10}
 N_TIMESTEPS, N_FEATURES = 6, 2
 # The default network is bidirectional: what the softmax layer reads (and
 # transform returns) has both directions' states, 2 * hidden_size features.
@@ -103,13 +106,13 @@ def binary_data():
 @pytest.fixture(scope="module")
 def clf(binary_data):
     X, _, y, _ = binary_data
-    return LSTMSequenceClassifier(max_iter=30, **FAST).fit(X, y)
+    return LSTMSequenceClassifier(max_iter=30, **FAST, **PATIENCE).fit(X, y)
 
 
 @pytest.fixture(scope="module")
 def plain_clf(binary_data):
     X, _, y, _ = binary_data
-    return LSTMSequenceClassifier(max_iter=30, **FAST, **PLAIN).fit(X, y)
+    return LSTMSequenceClassifier(max_iter=30, **FAST, **PLAIN, **PATIENCE).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +125,7 @@ def multiclass_data():
 @pytest.fixture(scope="module")
 def multi_clf(multiclass_data):
     X, _, y, _ = multiclass_data
-    return LSTMSequenceClassifier(max_iter=40, **FAST).fit(X, y)
+    return LSTMSequenceClassifier(max_iter=40, **FAST, **PATIENCE).fit(X, y)
 
 
 # ---------------------------------------------------------------------------

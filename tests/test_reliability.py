@@ -315,7 +315,9 @@ def test_diverging_training_stopped_by_patience_is_reported(estimator_case):
     params, make_data = case.diverging
     X, y = make_data(case.X, case.y)
     sane_loss = case.make_estimator().set_params(max_iter=1).fit(X, y).loss_
-    est = case.make_estimator().set_params(**params, learning_rate=1e6, max_iter=200)
+    est = case.make_estimator().set_params(
+        **params, learning_rate=1e6, max_iter=200, n_iter_no_change=10
+    )
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         try:
@@ -329,6 +331,38 @@ def test_diverging_training_stopped_by_patience_is_reported(estimator_case):
         f"the loss went from {est.loss_curve_[0]:.3g} to {est.loss_:.3g} "
         f"(one sane epoch: {sane_loss:.3g}) and fit said nothing"
     )
+
+
+@pytest.mark.parametrize("n_batches", [1, 4, 30])
+def test_auto_limits_count_minibatch_updates(estimator_case, n_batches, monkeypatch):
+    """max_iter='auto' and n_iter_no_change='auto' are at least a number of
+    epochs and at least a number of updates: an epoch of one minibatch gets
+    more epochs than an epoch of many."""
+    case = estimator_case
+    if type(case.make_estimator())().max_iter != "auto":
+        pytest.skip(f"{case.name} counts epochs only")
+    # Small constants, so that the limits are a few dozen epochs at most.
+    monkeypatch.setattr(sklearn_lstm._training, "_AUTO_MAX_ITER", (5, 60))
+    monkeypatch.setattr(sklearn_lstm._training, "_AUTO_N_ITER_NO_CHANGE", (2, 12))
+    batch_size = -(-len(case.X) // n_batches)
+    n_batches = -(-len(case.X) // batch_size)  # as the minibatches fall
+    est = case.make_estimator().set_params(
+        batch_size=batch_size, learning_rate_schedule="constant"
+    )
+
+    # No epoch improves by tol: patience stops the fit after the first epoch
+    # and n_iter_no_change + 1 more.
+    est.set_params(max_iter=1000, n_iter_no_change="auto", tol=1e9)
+    est.fit(case.X, case.y)
+    assert est.n_iter_ == max(2, -(-12 // n_batches)) + 2
+
+    # Every epoch improves: the fit runs to max_iter and says so.
+    est.set_params(max_iter="auto", n_iter_no_change=10**6, tol=0.0)
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations") as record:
+        est.fit(case.X, case.y)
+    expected = max(5, -(-60 // n_batches))
+    assert est.n_iter_ == expected
+    assert f"({expected})" in str(record[0].message)
 
 
 # ---------------------------------------------------------------------------
