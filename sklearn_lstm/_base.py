@@ -223,8 +223,12 @@ class BaseRecurrentNetwork(
         # Only the estimators that have these parameters add noise or drop out.
         noise = None
         if getattr(self, "input_noise", 0.0):
-            # relative to each feature's std, which standardized inputs have at 1
+            # relative to each feature's std, which standardized inputs have at
+            # 1, and decaying with the learning rate of the adaptive schedule
             scale = 1.0 if getattr(self, "standardize", False) else self._input_std
+            optimizer = getattr(self, "_optimizer", None)
+            if optimizer is not None:
+                scale = scale * (optimizer.learning_rate / self.learning_rate)
             noise = np.broadcast_to(self.input_noise * scale, X.shape[2])
         draws = None
         if random_state is not None:  # the whole batch's, drawn in this thread

@@ -80,6 +80,9 @@ class LSTMSequenceClassifier(
         input feature at every step, as a fraction of that feature's standard
         deviation over the real steps of the training data: data
         augmentation that keeps the network from memorizing exact values.
+        With ``learning_rate_schedule='adaptive'`` the noise decays with the
+        learning rate (each division by 5 divides it by 5 too), so that the
+        last epochs fit the inputs as they are.
 
     dropout : float, default=0.3
         Fraction of the features of each layer's output (what the next layer
@@ -294,7 +297,7 @@ class LSTMSequenceClassifier(
     >>> clf.predict(X[:4])
     array([1, 1, 1, 1])
     >>> clf.predict_proba(X[:1]).round(2)
-    array([[0.02, 0.98]])
+    array([[0., 1.]])
     >>> clf.score(X, y)
     1.0
     >>> clf.transform(X[:2]).shape  # mean states of both directions: 2 * 8

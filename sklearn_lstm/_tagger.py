@@ -50,6 +50,9 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         input feature at every step, as a fraction of that feature's standard
         deviation over the real steps of the training data: data
         augmentation that keeps the network from memorizing exact values.
+        With ``learning_rate_schedule='adaptive'`` the noise decays with the
+        learning rate (each division by 5 divides it by 5 too), so that the
+        last epochs fit the inputs as they are.
 
     dropout : float, default=0.0
         Fraction of each layer's output features zeroed during training (one

@@ -28,6 +28,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from sklearn_lstm import LSTMSequenceClassifier
 from sklearn_lstm._activations import softmax
+from sklearn_lstm._network import Network
 from sklearn_lstm._optimizers import AdamOptimizer, RMSpropOptimizer, SGDOptimizer
 
 # Short fits on purpose stop at max_iter; the test of the warning itself uses
@@ -491,6 +492,37 @@ def test_stops_when_the_loss_stops_improving():
     # improve by tol, and the count must exceed n_iter_no_change.
     assert est.n_iter_ == 3 + 2
     assert len(est.loss_curve_) == est.n_iter_
+
+
+@pytest.mark.parametrize("schedule", ["constant", "adaptive"])
+def test_input_noise_decays_with_the_adaptive_learning_rate(schedule, monkeypatch):
+    """Each division of the learning rate by 5 divides the noise by 5; the
+    constant schedule keeps it."""
+    X, y = _first_step_data(60, seed=0)  # 3 minibatches of 20 per epoch
+    drawn = []  # the noise std each minibatch asks for
+    draw = Network.draw
+
+    def recording_draw(self, shape, dtype, random_state, input_noise=None, **kw):
+        drawn.append(input_noise[0])
+        return draw(self, shape, dtype, random_state, input_noise=input_noise, **kw)
+
+    monkeypatch.setattr(Network, "draw", recording_draw)
+    # No epoch after the first improves by tol: the rate drops after epochs 3
+    # and 5, and after epoch 7 it would fall below 1/100 of the initial rate.
+    est = LSTMSequenceClassifier(
+        input_noise=0.3,
+        tol=1e9,
+        n_iter_no_change=1,
+        max_iter=20,
+        learning_rate_schedule=schedule,
+        **FAST,
+    ).fit(X, y)
+    if schedule == "constant":  # stops at the first plateau
+        expected = [0.3] * 3 * 3
+    else:
+        expected = [0.3] * 3 * 3 + [0.3 / 5] * 2 * 3 + [0.3 / 25] * 2 * 3
+    assert est.n_iter_ == len(expected) // 3
+    assert_allclose(drawn, expected, rtol=1e-12)
 
 
 def test_early_stopping_restores_the_best_weights():
