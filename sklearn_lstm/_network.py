@@ -41,6 +41,7 @@ import numpy as np
 from ._activations import identity, sigmoid, softmax
 from ._cells import CELLS
 from ._losses import LOSS_FUNCTIONS
+from ._workspace import FRESH
 
 Weight = namedtuple("Weight", ["attr", "index", "shape", "role"])
 """One weight array: the estimator attribute that holds it (``index`` into it
@@ -215,6 +216,7 @@ class Network:
         recurrent_dropout=0.0,
         random_state=None,
         draws=None,
+        workspace=None,
     ):
         """Outputs of the head before its activation, and the cache.
 
@@ -238,6 +240,10 @@ class Network:
         draws : Draws, default=None
             The random numbers to use instead of drawing them from
             ``random_state`` (see :meth:`draw`): training mode.
+        workspace : Workspace, default=None
+            Where the layers keep their arrays, for this call and
+            :meth:`backward`; the cache and ``cache["last"]`` then live in it
+            until its next use. None allocates them afresh.
 
         Returns
         -------
@@ -256,6 +262,7 @@ class Network:
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,
             draws=draws,
+            workspace=workspace,
         )
         cache["z"] = z
         return output_layer(z, params[-2], params[-1]), cache
@@ -272,6 +279,7 @@ class Network:
         recurrent_dropout=0.0,
         random_state=None,
         draws=None,
+        workspace=None,
     ):
         """What the head reads: the readout of the top layer's states.
 
@@ -290,7 +298,7 @@ class Network:
                 recurrent_dropout=recurrent_dropout,
             )
         if draws is not None and draws.noise is not None:
-            X = X + draws.noise
+            X = np.add(X, draws.noise, out=_buffer(workspace, "X", X.shape, X.dtype))
         n_steps, step_mask = T, mask
         if self.patch_size > 1:
             X, mask = _patches(X, mask, self.patch_size)
@@ -312,15 +320,29 @@ class Network:
                     layer_state = state[layer]
                 x = h if direction == 0 else _reverse(h, reverse)
                 hs, layer_last, cell_cache = cell.forward(
-                    x, *layer_state, Wx, Wh, b, mask=mask
+                    x,
+                    *layer_state,
+                    Wx,
+                    Wh,
+                    b,
+                    mask=mask,
+                    workspace=None if workspace is None else workspace.child(k),
                 )
                 outputs.append(hs if direction == 0 else _reverse(hs, reverse))
                 cells.append((cell_cache, weight_mask))
                 last.append(layer_last)
-            h = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+            shape = (N, T, self.n_features)
+            if len(outputs) == 1:
+                h = outputs[0]
+            else:
+                out = _buffer(workspace, ("h", layer), shape, X.dtype, time_major=True)
+                h = np.concatenate(outputs, axis=2, out=out)
             keep = None if draws is None else draws.keeps[layer]
             if keep is not None:
-                h = h * keep
+                out = _buffer(
+                    workspace, ("kept", layer), shape, X.dtype, time_major=True
+                )
+                h = np.multiply(h, keep, out=out)
             keeps.append(keep)
         z, readout_cache = self._readout(h, mask)
         cache = {
@@ -333,6 +355,7 @@ class Network:
             "last": last,
             "n_steps": n_steps,
             "step_mask": step_mask,
+            "workspace": workspace,
         }
         return z, cache
 
@@ -411,8 +434,8 @@ class Network:
         layer_grads = [None] * len(cache["cells"])
         for layer in reversed(range(self.n_layers)):
             if cache["keeps"][layer] is not None:  # the layer's output dropout
-                dh = dh * cache["keeps"][layer]
-            dx = 0
+                dh *= cache["keeps"][layer]  # (dh is this function's own array)
+            dx = None
             for direction in range(self.n_directions):
                 k = layer * self.n_directions + direction
                 cell_cache, weight_mask = cache["cells"][k]
@@ -427,8 +450,10 @@ class Network:
                 if weight_mask is not None:
                     dWh *= weight_mask
                 layer_grads[k] = [dWx, dWh, db]
-                if dx_k is not None:
-                    dx = dx + (dx_k if direction == 0 else _reverse(dx_k, reverse))
+                if direction == 1 and dx_k is not None:
+                    dx += _reverse(dx_k, reverse)  # dx is direction 0's own array
+                else:
+                    dx = dx_k
             dh = dx
         grads = [g for layer in layer_grads for g in layer] + [dW_out, db_out]
         if not need_dX:
@@ -461,23 +486,27 @@ class Network:
         return np.take_along_axis(h, argmax[:, None], axis=1)[:, 0], argmax
 
     def _readout_backward(self, dz, cache):
-        """Gradient of the top layer's states from that of the readout."""
+        """Gradient of the top layer's states from that of the readout, in a
+        new array (or one of the workspace)."""
         if self.readout is None:
             return dz
-        N, T, F = cache["shape"]
+        shape = N, T, F = cache["shape"]
         mask, readout_cache = cache["mask"], cache["readout"]
+        ws = FRESH if cache["workspace"] is None else cache["workspace"]
         if self.readout == "last":
-            dh = np.zeros((N, T, F), dtype=dz.dtype)
+            dh = ws.zeros("dh", shape, dz.dtype)
             H = self.hidden_size
             dh[:, -1, :H] = dz[:, :H]
             if self.bidirectional:
                 dh[:, 0, H:] = dz[:, H:]
             return dh
         if self.readout == "mean":
+            dh = ws.empty("dh", shape, dz.dtype)
             if mask is None:
-                return np.broadcast_to(dz[:, None] / T, (N, T, F)).copy()
-            return (mask[:, :, None] / readout_cache[:, :, None]) * dz[:, None]
-        dh = np.zeros((N, T, F), dtype=dz.dtype)
+                return np.divide(dz[:, None], T, out=dh)
+            weights = mask[:, :, None] / readout_cache[:, :, None]
+            return np.multiply(weights, dz[:, None], out=dh)
+        dh = ws.zeros("dh", shape, dz.dtype)
         np.put_along_axis(dh, readout_cache[:, None], dz[:, None], axis=1)
         return dh
 
@@ -496,6 +525,7 @@ class Network:
         random_state=None,
         draws=None,
         total_weight=None,
+        workspace=None,
     ):
         """Loss of a batch and its gradients in the order of :meth:`spec`.
 
@@ -507,6 +537,9 @@ class Network:
         of ``sample_weight``) and its slice of the batch's ``draws``, with
         ``alpha=0``: the shards' losses and gradients then add up to the
         batch's, before the penalty (:meth:`add_penalty`).
+
+        With a ``workspace`` (see :meth:`forward`), the gradients may live in
+        it: they are valid until its next use.
         """
         if total_weight is None:
             total_weight = float(sample_weight.sum())
@@ -519,6 +552,7 @@ class Network:
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,
             draws=draws,
+            workspace=workspace,
         )
         weights = sample_weight
         if self.readout is None:
@@ -548,6 +582,19 @@ def output_layer(z, W_out, b_out):
     rounds a row differently depending on the rows around it when the output
     has few columns, and predictions must not depend on the batch."""
     return np.einsum("...f,fk->...k", z, W_out) + b_out
+
+
+def _buffer(workspace, name, shape, dtype, time_major=False):
+    """An array of ``workspace`` to write a result of ``shape`` into, or None
+    (NumPy allocates it) without a workspace. ``time_major``: an (N, T, F)
+    array laid out as (T, N, F), as NumPy lays out results computed from the
+    cells' states, so that the numbers are summed in the same order."""
+    if workspace is None:
+        return None
+    if time_major:
+        N, T, F = shape
+        return workspace.empty(name, (T, N, F), dtype).transpose(1, 0, 2)
+    return workspace.empty(name, shape, dtype)
 
 
 def _dropout_mask(random_state, shape, rate, dtype):
