@@ -167,7 +167,7 @@ def rnn_backward(dh, cache, need_dx=True):
     x1, mask, padded, Wx, Wh, hs, activation, workspace = cache
     ws = FRESH if workspace is None else workspace
     T, N, H = hs[1:].shape
-    da = ws.empty("da", (T, N, H), hs.dtype)  # gradient of the pre-activations
+    da = ws.scratch("da", (T, N, H), hs.dtype)  # gradient of the pre-activations
     dh_tm = dh.transpose(1, 0, 2)
     dh_t = ws.empty("dh_t", (N, H), hs.dtype)
     dh_next = ws.zeros("dh_next", (N, H), hs.dtype)
@@ -385,7 +385,7 @@ def lstm_backward(dh, cache, need_dx=True):
     ws = FRESH if workspace is None else workspace
     T, N, H = tanh_cs.shape
     dtype = gates.dtype
-    da = ws.empty("da", gates.shape, dtype)  # gradient of the gate pre-activations
+    da = ws.scratch("da", gates.shape, dtype)  # gradient of the gate pre-activations
     dh_tm = dh.transpose(1, 0, 2)
     dh_t, dc = ws.empty("dh_t", (N, H), dtype), ws.empty("dc", (N, H), dtype)
     dh_next = ws.zeros("dh_next", (N, H), dtype)
@@ -395,7 +395,7 @@ def lstm_backward(dh, cache, need_dx=True):
     WhT = _transposed(Wh, ws)
     i_all, f_all, g_all = (gates[:, :, j * H : (j + 1) * H] for j in range(3))
     blocks = _time_blocks(T, gates[0].nbytes)
-    dc_from_h = ws.empty("dc_from_h", (blocks[0][1] - blocks[0][0], N, H), dtype)
+    dc_from_h = ws.scratch("dc_from_h", (blocks[0][1] - blocks[0][0], N, H), dtype)
     for start, stop in blocks:
         # For a block of steps at once, while it is in cache: da starts as the
         # derivative of each gate, y * (1 - y) for i, f, o and 1 - g**2 for g,

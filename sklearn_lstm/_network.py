@@ -41,7 +41,6 @@ import numpy as np
 from ._activations import identity, sigmoid, softmax
 from ._cells import CELLS
 from ._losses import LOSS_FUNCTIONS
-from ._workspace import FRESH
 
 Weight = namedtuple("Weight", ["attr", "index", "shape", "role"])
 """One weight array: the estimator attribute that holds it (``index`` into it
@@ -298,7 +297,7 @@ class Network:
                 recurrent_dropout=recurrent_dropout,
             )
         if draws is not None and draws.noise is not None:
-            X = np.add(X, draws.noise, out=_buffer(workspace, "X", X.shape, X.dtype))
+            X = X + draws.noise
         n_steps, step_mask = T, mask
         if self.patch_size > 1:
             X, mask = _patches(X, mask, self.patch_size)
@@ -331,18 +330,19 @@ class Network:
                 outputs.append(hs if direction == 0 else _reverse(hs, reverse))
                 cells.append((cell_cache, weight_mask))
                 last.append(layer_last)
-            shape = (N, T, self.n_features)
-            if len(outputs) == 1:
-                h = outputs[0]
-            else:
-                out = _buffer(workspace, ("h", layer), shape, X.dtype, time_major=True)
-                h = np.concatenate(outputs, axis=2, out=out)
+            # The layer's output goes into a buffer of the workspace that the
+            # layer after next reuses, and the top one the readout's gradient.
+            buffer = _output_buffer(workspace, layer, (T, N, self.n_features), X.dtype)
+            out = None if buffer is None else buffer.transpose(1, 0, 2)
             keep = None if draws is None else draws.keeps[layer]
-            if keep is not None:
-                out = _buffer(
-                    workspace, ("kept", layer), shape, X.dtype, time_major=True
-                )
-                h = np.multiply(h, keep, out=out)
+            if len(outputs) > 1:
+                h = np.concatenate(outputs, axis=2, out=out)
+                if keep is not None:
+                    h *= keep
+            elif keep is not None:
+                h = np.multiply(outputs[0], keep, out=out)
+            else:
+                h = outputs[0]
             keeps.append(keep)
         z, readout_cache = self._readout(h, mask)
         cache = {
@@ -490,23 +490,27 @@ class Network:
         new array (or one of the workspace)."""
         if self.readout is None:
             return dz
-        shape = N, T, F = cache["shape"]
+        N, T, F = cache["shape"]
         mask, readout_cache = cache["mask"], cache["readout"]
-        ws = FRESH if cache["workspace"] is None else cache["workspace"]
+        # into the top layer's output buffer: the forward pass is done with it
+        top = self.n_layers - 1
+        buffer = _output_buffer(cache["workspace"], top, (T, N, F), dz.dtype)
+        dh = (
+            np.empty((N, T, F), dz.dtype) if buffer is None else buffer.reshape(N, T, F)
+        )
         if self.readout == "last":
-            dh = ws.zeros("dh", shape, dz.dtype)
+            dh.fill(0)
             H = self.hidden_size
             dh[:, -1, :H] = dz[:, :H]
             if self.bidirectional:
                 dh[:, 0, H:] = dz[:, H:]
             return dh
         if self.readout == "mean":
-            dh = ws.empty("dh", shape, dz.dtype)
             if mask is None:
                 return np.divide(dz[:, None], T, out=dh)
             weights = mask[:, :, None] / readout_cache[:, :, None]
             return np.multiply(weights, dz[:, None], out=dh)
-        dh = ws.zeros("dh", shape, dz.dtype)
+        dh.fill(0)
         np.put_along_axis(dh, readout_cache[:, None], dz[:, None], axis=1)
         return dh
 
@@ -584,17 +588,14 @@ def output_layer(z, W_out, b_out):
     return np.einsum("...f,fk->...k", z, W_out) + b_out
 
 
-def _buffer(workspace, name, shape, dtype, time_major=False):
-    """An array of ``workspace`` to write a result of ``shape`` into, or None
-    (NumPy allocates it) without a workspace. ``time_major``: an (N, T, F)
-    array laid out as (T, N, F), as NumPy lays out results computed from the
-    cells' states, so that the numbers are summed in the same order."""
+def _output_buffer(workspace, layer, shape, dtype):
+    """The array of ``workspace`` of ``shape`` (T, N, F) for a layer's output,
+    which NumPy lays out so when computed from the cells' states (the same
+    layout sums the numbers in the same order); two arrays, alternating
+    between layers. None (NumPy allocates) without a workspace."""
     if workspace is None:
         return None
-    if time_major:
-        N, T, F = shape
-        return workspace.empty(name, (T, N, F), dtype).transpose(1, 0, 2)
-    return workspace.empty(name, shape, dtype)
+    return workspace.empty(("output", layer % 2), shape, dtype)
 
 
 def _dropout_mask(random_state, shape, rate, dtype):

@@ -5,7 +5,7 @@ gates, states and their gradients: ``(T, N, 4H)`` numbers and more). Allocated
 afresh, they are returned to the system when freed (glibc trims the heap and
 unmaps large blocks), and the next batch pays page faults to get the memory
 back. A :class:`Workspace` keeps them instead: an array asked for under the
-same name, shape and dtype as before is the same memory, overwritten.
+same name, shape and dtype as last time is the same memory, overwritten.
 
 The functions that take a workspace stay pure functions of their inputs; what
 they return may live in its arrays, and is then valid until the next call
@@ -19,21 +19,27 @@ import numpy as np
 class Workspace:
     """Named arrays kept between calls, and named sub-workspaces.
 
-    Every distinct ``(name, shape, dtype)`` keeps its array for the life of
-    the workspace: a fit has few shapes (the full batches and the last one).
+    Each name keeps one array, the last one asked for: a batch of another
+    shape (the last, smaller batch of an epoch) replaces it, so that the
+    workspace never holds more than the arrays of one batch. Arrays that do
+    not outlive a call are asked for with :meth:`scratch`, and shared by the
+    workspace and all its sub-workspaces, so that keeping them adds nothing
+    to the memory a batch needs.
     """
 
-    def __init__(self):
+    def __init__(self, _scratch=None):
         self._arrays = {}
         self._children = {}
+        self._scratch = {} if _scratch is None else _scratch
 
     def empty(self, name, shape, dtype):
         """An array of ``shape`` and ``dtype`` holding whatever it held last."""
-        key = (name, shape, np.dtype(dtype))
-        array = self._arrays.get(key)
-        if array is None:
-            array = self._arrays[key] = np.empty(shape, dtype=dtype)
-        return array
+        return _reuse(self._arrays, name, shape, dtype)
+
+    def scratch(self, name, shape, dtype):
+        """:meth:`empty`, shared with every workspace of the tree: for arrays
+        that are dead once the call that asked for them returns."""
+        return _reuse(self._scratch, name, shape, dtype)
 
     def zeros(self, name, shape, dtype):
         """:meth:`empty`, filled with zeros."""
@@ -46,8 +52,20 @@ class Workspace:
         for calls whose results must coexist (the layers of a network)."""
         child = self._children.get(key)
         if child is None:
-            child = self._children[key] = Workspace()
+            child = self._children[key] = Workspace(self._scratch)
         return child
+
+
+def _reuse(arrays, name, shape, dtype):
+    """``arrays[name]`` if it has ``shape`` and ``dtype``, else a new one there
+    (the old one is let go first, so that its memory can serve the new one)."""
+    array = arrays.get(name)
+    if array is not None and array.shape == shape and array.dtype == dtype:
+        return array
+    del array
+    arrays.pop(name, None)
+    array = arrays[name] = np.empty(shape, dtype=dtype)
+    return array
 
 
 class _Fresh:
@@ -55,6 +73,8 @@ class _Fresh:
 
     def empty(self, name, shape, dtype):
         return np.empty(shape, dtype=dtype)
+
+    scratch = empty
 
     def zeros(self, name, shape, dtype):
         return np.zeros(shape, dtype=dtype)

@@ -81,13 +81,16 @@ def test_workspace_gives_the_numbers_of_fresh_arrays(
             assert_array_equal(g, fresh)
 
 
-def test_workspace_keeps_one_array_per_name_shape_and_dtype():
+def test_workspace_keeps_the_last_array_of_each_name():
     workspace = Workspace()
     a = workspace.empty("a", (2, 3), np.float64)
     assert workspace.empty("a", (2, 3), np.float64) is a
-    assert workspace.empty("a", (3, 2), np.float64) is not a
-    assert workspace.empty("a", (2, 3), np.float32) is not a
     assert workspace.empty("b", (2, 3), np.float64) is not a
+    for shape, dtype in [((3, 2), np.float64), ((2, 3), np.float32)]:
+        other = workspace.empty("a", shape, dtype)
+        assert other.shape == shape and other.dtype == dtype
+        assert workspace.empty("a", shape, dtype) is other  # a replaced
+    a = workspace.empty("a", (2, 3), np.float64)
     a[...] = 1
     assert_array_equal(workspace.zeros("a", (2, 3), np.float64), 0)
     assert workspace.child(0) is workspace.child(0)
