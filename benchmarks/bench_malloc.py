@@ -12,8 +12,10 @@ Raising both thresholds in the environment keeps the memory in the process::
 The package reuses those arrays from one batch to the next (a workspace per
 fit, see ``sklearn_lstm/_workspace.py``), so the variables should no longer
 change much. This script fits the same models in fresh processes with and
-without those two variables, interleaved, and prints the median fit times and
-their ratio. With ``--against DIR`` it also times the package found in ``DIR``
+without those two variables, interleaved, and prints the median times of the
+second fit of each process, by a new estimator (the first warms the heap up,
+as earlier fits do in a session or a grid search), their ratio and the page
+faults of that fit. With ``--against DIR`` it also times the package found in ``DIR``
 (a checkout of another commit, e.g. from ``git worktree add``) with the default
 settings, in the same interleaved loop, and prints ``this / DIR``. glibc
 (Linux) only; elsewhere the variables do nothing.
@@ -58,9 +60,12 @@ params, shape = eval(sys.argv[1]), eval(sys.argv[2])
 rng = np.random.RandomState(0)
 X = rng.standard_normal(shape)
 y = rng.randint(0, 10, shape[0])
-clf = LSTMSequenceClassifier(random_state=0, max_iter={EPOCHS}, tol=0, **params)
+def model():
+    return LSTMSequenceClassifier(random_state=0, max_iter={EPOCHS}, tol=0, **params)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
+    model().fit(X, y)  # the process has trained before, as in a session or a search
+    clf = model()
     faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
     start = time.perf_counter()
     clf.fit(X, y)
@@ -73,10 +78,11 @@ def fit_time(params, shape, env, package_dir=None):
     """Seconds and minor page faults of one fit in a fresh process, importing
     the package from ``package_dir`` (this checkout if None)."""
     package_dir = package_dir or os.path.dirname(os.path.dirname(__file__)) or "."
-    env = {**env, "PYTHONPATH": os.path.abspath(package_dir)}
-    out = subprocess.run(
+    package_dir = os.path.abspath(package_dir)
+    out = subprocess.run(  # run from package_dir: `-c` imports from the cwd first
         [sys.executable, "-c", CHILD, repr(params), repr(shape)],
-        env={**os.environ, **env},
+        cwd=package_dir,
+        env={**os.environ, **env, "PYTHONPATH": package_dir},
         capture_output=True,
         text=True,
         check=True,
