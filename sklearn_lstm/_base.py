@@ -217,7 +217,9 @@ class BaseRecurrentNetwork(
         ``shards`` (a :class:`~sklearn_lstm._training.Shards`) splits the batch
         into contiguous parts computed side by side; their losses and
         gradients are added in a fixed order, so the result depends on the
-        number of shards only in the last bits.
+        number of shards only in the last bits. The batch (each shard) keeps
+        its arrays in the shard's workspace: the gradients are valid until
+        the next batch.
         """
         net, params = self._net, self._params
         # Only the estimators that have these parameters add noise or drop out.
@@ -251,9 +253,10 @@ class BaseRecurrentNetwork(
                 alpha=self.alpha,
                 draws=draws,
                 total_weight=total_weight,
+                workspace=None if shards is None else shards.workspaces[0],
             )
 
-        def shard_loss_grad(part):
+        def shard_loss_grad(part, workspace):
             return net.loss_grad(
                 params,
                 X[part],
@@ -262,6 +265,7 @@ class BaseRecurrentNetwork(
                 sample_weight[part],
                 draws=None if draws is None else draws.take(part),
                 total_weight=total_weight,
+                workspace=workspace,
             )
 
         loss, grads = shards.map_sum(shard_loss_grad, len(X))

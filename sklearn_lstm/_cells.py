@@ -18,7 +18,11 @@ unchanged, so the state at the last time step is the state at each sequence's
 own last real step, and padded steps receive no gradient.
 
 The functions never touch estimator state, draw random numbers, clip or print:
-whatever the backward pass needs travels in the returned ``cache``.
+whatever the backward pass needs travels in the returned ``cache``. Given a
+:class:`~sklearn_lstm._workspace.Workspace`, the sequence functions write
+their large arrays into it instead of allocating them, so that the minibatches
+of a fit reuse the same memory; what they return then lives in the workspace
+until the next call with it.
 """
 
 from collections import namedtuple
@@ -27,6 +31,7 @@ from functools import partial
 import numpy as np
 
 from ._activations import sigmoid
+from ._workspace import FRESH
 
 # ---------------------------------------------------------------------------
 # Vanilla RNN
@@ -78,7 +83,7 @@ def rnn_step_backward(dnext_h, cache):
     return da @ Wx.T, da @ Wh.T, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
 
-def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
+def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh", workspace=None):
     """Run a vanilla RNN over a batch of sequences.
 
     Parameters
@@ -90,6 +95,9 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
     mask : ndarray of shape (N, T), dtype=bool, default=None
         ``True`` at real steps. ``None`` means every step is real.
     activation : {'tanh', 'sigmoid'}, default='tanh'
+    workspace : Workspace, default=None
+        Where to keep the arrays of this call and of :func:`rnn_backward`
+        (the returned ones included); None allocates them afresh.
 
     Returns
     -------
@@ -108,17 +116,18 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
         raise ValueError(
             f"activation must be one of {RNN_ACTIVATIONS}, got {activation!r}"
         )
+    ws = FRESH if workspace is None else workspace
     N, T, _ = x.shape
     H = Wh.shape[0]
     # sigmoid(a) = 1 / (1 + exp(-a)): fold the -1 into the weights once (exact);
     # tanh goes through _tanh, which folds its own -2 in float64.
     sigmoid = activation == "sigmoid"
     scale = -1.0 if sigmoid else 1.0
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] is h[t]; hs[0] is h0
+    hs = ws.empty("hs", (T + 1, N, H), x.dtype)  # hs[t + 1] is h[t]; hs[0] is h0
     hs[0] = h0
-    x1 = _project_inputs(x, Wx, b, scale, out=hs[1:])
-    Wh_scaled = Wh * scale
-    rec = np.empty((N, H), dtype=x.dtype)
+    x1 = _project_inputs(x, Wx, b, scale, out=hs[1:], workspace=ws)
+    Wh_scaled = np.multiply(Wh, scale, out=ws.empty("Wh_scaled", Wh.shape, Wh.dtype))
+    rec = ws.empty("rec", (N, H), x.dtype)
     mask, padded = _padding(mask, T)
     with np.errstate(over="ignore"):  # exp(-a) = inf is the limit: 0, or -1
         for t, (prev_h, h) in enumerate(zip(hs[:-1], hs[1:])):
@@ -132,7 +141,7 @@ def rnn_forward(x, h0, Wx, Wh, b, mask=None, activation="tanh"):
             if padded[t]:
                 keep = ~mask[:, t]
                 h[keep] = prev_h[keep]
-    cache = (x1, mask, padded, Wx, Wh, hs, activation)
+    cache = (x1, mask, padded, Wx, Wh, hs, activation, workspace)
     return hs[1:].transpose(1, 0, 2), (hs[T],), cache
 
 
@@ -155,13 +164,14 @@ def rnn_backward(dh, cache, need_dx=True):
     dx, dh0, dWx, dWh, db
         Gradients with the shapes of ``x, h0, Wx, Wh, b``.
     """
-    x1, mask, padded, Wx, Wh, hs, activation = cache
+    x1, mask, padded, Wx, Wh, hs, activation, workspace = cache
+    ws = FRESH if workspace is None else workspace
     T, N, H = hs[1:].shape
-    da = np.empty((T, N, H), dtype=hs.dtype)  # gradient of the pre-activations
+    da = ws.scratch("da", (T, N, H), hs.dtype)  # gradient of the pre-activations
     dh_tm = dh.transpose(1, 0, 2)
-    dh_t = np.empty((N, H), dtype=hs.dtype)
-    dh_next = np.zeros((N, H), dtype=hs.dtype)
-    WhT = np.ascontiguousarray(Wh.T)
+    dh_t = ws.empty("dh_t", (N, H), hs.dtype)
+    dh_next = ws.zeros("dh_next", (N, H), hs.dtype)
+    WhT = _transposed(Wh, ws)
     for start, stop in _time_blocks(T, da[0].nbytes):
         # act'(a[t]) for a block of steps at once, in terms of h[t]
         h, d = hs[start + 1 : stop + 1], da[start:stop]
@@ -177,7 +187,7 @@ def rnn_backward(dh, cache, need_dx=True):
                 keep = ~mask[:, t]
                 da[t][keep] = 0
                 dh_next[keep] = dh_t[keep]
-    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx, need_dx)
+    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx, need_dx, workspace=ws)
     return dx, dh_next, dWx, dWh, db
 
 
@@ -283,7 +293,7 @@ def _tanh(x, out):
     return out
 
 
-def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
+def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, workspace=None):
     """Run an LSTM over a batch of sequences.
 
     Parameters
@@ -295,6 +305,9 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
         Gates packed in order (i, f, g, o).
     mask : ndarray of shape (N, T), dtype=bool, default=None
         ``True`` at real steps. ``None`` means every step is real.
+    workspace : Workspace, default=None
+        Where to keep the arrays of this call and of :func:`lstm_backward`
+        (the returned ones included); None allocates them afresh.
 
     Returns
     -------
@@ -312,19 +325,21 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
     holds, per time step, the four gates (``4NH`` numbers), ``h``, ``c`` and
     ``tanh(c)`` (``3NH``) and the input (``N(D + 1)``).
     """
+    ws = FRESH if workspace is None else workspace
     N, T, _ = x.shape
     H = Wh.shape[0]
-    scale, numerator = _lstm_gate_scale(H, x.dtype)
+    dtype = x.dtype
+    scale, numerator = _lstm_gate_scale(H, dtype)
     # gates[t] holds the pre-activations, then (in place) the gate values.
-    gates = np.empty((T, N, 4 * H), dtype=x.dtype)
-    x1 = _project_inputs(x, Wx, b, scale, out=gates)
-    Wh_scaled = Wh * scale
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)  # hs[t + 1] is h[t]; hs[0] is h0
-    cs = np.empty((T + 1, N, H), dtype=x.dtype)
-    tanh_cs = np.empty((T, N, H), dtype=x.dtype)
+    gates = ws.empty("gates", (T, N, 4 * H), dtype)
+    x1 = _project_inputs(x, Wx, b, scale, out=gates, workspace=ws)
+    Wh_scaled = np.multiply(Wh, scale, out=ws.empty("Wh_scaled", Wh.shape, Wh.dtype))
+    hs = ws.empty("hs", (T + 1, N, H), dtype)  # hs[t + 1] is h[t]; hs[0] is h0
+    cs = ws.empty("cs", (T + 1, N, H), dtype)
+    tanh_cs = ws.empty("tanh_cs", (T, N, H), dtype)
     hs[0], cs[0] = h0, c0
-    rec = np.empty((N, 4 * H), dtype=x.dtype)
-    ig = np.empty((N, H), dtype=x.dtype)
+    rec = ws.empty("rec", (N, 4 * H), dtype)
+    ig = ws.empty("ig", (N, H), dtype)
     mask, padded = _padding(mask, T)
     i_all, f_all, g_all, o_all = (gates[:, :, j * H : (j + 1) * H] for j in range(4))
     steps = zip(
@@ -344,7 +359,7 @@ def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None):
                 keep = ~mask[:, t]
                 h[keep] = prev_h[keep]
                 c[keep] = prev_c[keep]
-    cache = (x1, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs)
+    cache = (x1, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs, workspace)
     return hs[1:].transpose(1, 0, 2), (hs[T], cs[T]), cache
 
 
@@ -366,19 +381,21 @@ def lstm_backward(dh, cache, need_dx=True):
     dx, dh0, dc0, dWx, dWh, db
         Gradients with the shapes of ``x, h0, c0, Wx, Wh, b``.
     """
-    x1, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs = cache
+    x1, mask, padded, Wx, Wh, gates, hs, cs, tanh_cs, workspace = cache
+    ws = FRESH if workspace is None else workspace
     T, N, H = tanh_cs.shape
     dtype = gates.dtype
-    da = np.empty_like(gates)  # gradient of the gate pre-activations
+    da = ws.scratch("da", gates.shape, dtype)  # gradient of the gate pre-activations
     dh_tm = dh.transpose(1, 0, 2)
-    dh_t, dc = np.empty((N, H), dtype=dtype), np.empty((N, H), dtype=dtype)
-    dh_next, dc_next = np.zeros((N, H), dtype=dtype), np.zeros((N, H), dtype=dtype)
-    dy = np.empty((N, 4 * H), dtype=dtype)  # gradient of the gate values
+    dh_t, dc = ws.empty("dh_t", (N, H), dtype), ws.empty("dc", (N, H), dtype)
+    dh_next = ws.zeros("dh_next", (N, H), dtype)
+    dc_next = ws.zeros("dc_next", (N, H), dtype)
+    dy = ws.empty("dy", (N, 4 * H), dtype)  # gradient of the gate values
     di, df, dg, do = dy[:, :H], dy[:, H : 2 * H], dy[:, 2 * H : 3 * H], dy[:, 3 * H :]
-    WhT = np.ascontiguousarray(Wh.T)
+    WhT = _transposed(Wh, ws)
     i_all, f_all, g_all = (gates[:, :, j * H : (j + 1) * H] for j in range(3))
     blocks = _time_blocks(T, gates[0].nbytes)
-    dc_from_h = np.empty((blocks[0][1] - blocks[0][0], N, H), dtype=dtype)
+    dc_from_h = ws.scratch("dc_from_h", (blocks[0][1] - blocks[0][0], N, H), dtype)
     for start, stop in blocks:
         # For a block of steps at once, while it is in cache: da starts as the
         # derivative of each gate, y * (1 - y) for i, f, o and 1 - g**2 for g,
@@ -420,7 +437,7 @@ def lstm_backward(dh, cache, need_dx=True):
                 dc_next[keep] = carried
             else:
                 np.multiply(dc, f, out=dc_next)
-    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx, need_dx)
+    dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx, need_dx, workspace=ws)
     return dx, dh_next, dc_next, dWx, dWh, db
 
 
@@ -433,38 +450,52 @@ def lstm_backward(dh, cache, need_dx=True):
 _BLOCK_BYTES = 2**20
 
 
-def _project_inputs(x, W, b, scale, out):
+def _project_inputs(x, W, b, scale, out, workspace=FRESH):
     """Write ``x[t] @ (W * scale) + b * scale`` for all steps into ``out``.
 
     One matrix product for every time step, into ``out`` of shape
     ``(T, N, G)`` (time-major). Returns ``x`` time-major with a column of ones
-    appended, shape ``(T, N, D + 1)``: the bias is the last row of the
-    product's weights, and :func:`_param_grads` gets ``[dW; db]`` in one
-    product from it.
+    appended, shape ``(T, N, D + 1)``, kept in ``workspace``: the bias is the
+    last row of the product's weights, and :func:`_param_grads` gets
+    ``[dW; db]`` in one product from it.
     """
     N, T, D = x.shape
-    x1 = np.empty((T, N, D + 1), dtype=x.dtype)
+    x1 = workspace.empty("x1", (T, N, D + 1), x.dtype)
     x1[:, :, :D] = x.transpose(1, 0, 2)
     x1[:, :, D] = 1
-    np.matmul(
-        x1.reshape(T * N, D + 1), np.vstack([W, b]) * scale, out=out.reshape(T * N, -1)
-    )
+    W1 = workspace.empty("W1", (D + 1, W.shape[1]), W.dtype)  # [W; b] * scale
+    W1[:D], W1[D] = W, b
+    W1 *= scale
+    np.matmul(x1.reshape(T * N, D + 1), W1, out=out.reshape(T * N, -1))
     return x1
 
 
-def _param_grads(x1, hs, da, Wx, need_dx=True):
+def _param_grads(x1, hs, da, Wx, need_dx=True, workspace=FRESH):
     """``dx, dWx, dWh, db`` from the gradient ``da`` of every step's
     pre-activations, shape ``(T, N, G)``: one matrix product each (``dx`` is
-    None unless ``need_dx``)."""
+    None unless ``need_dx``), into arrays of ``workspace``."""
     T, N, G = da.shape
     D, H = Wx.shape[0], hs.shape[2]
+    dtype = da.dtype
     da2 = da.reshape(T * N, G)
-    dW1 = x1.reshape(T * N, D + 1).T @ da2  # [dWx; db]
-    dWh = hs[:-1].reshape(T * N, H).T @ da2
+    dW1 = np.matmul(  # [dWx; db]
+        x1.reshape(T * N, D + 1).T, da2, out=workspace.empty("dW1", (D + 1, G), dtype)
+    )
+    dWh = np.matmul(
+        hs[:-1].reshape(T * N, H).T, da2, out=workspace.empty("dWh", (H, G), dtype)
+    )
     dx = None
     if need_dx:
-        dx = (da2 @ Wx.T).reshape(T, N, D).transpose(1, 0, 2)
+        dx = np.matmul(da2, Wx.T, out=workspace.empty("dx", (T * N, D), dtype))
+        dx = dx.reshape(T, N, D).transpose(1, 0, 2)
     return dx, dW1[:D], dWh, dW1[D]
+
+
+def _transposed(W, workspace):
+    """``W.T`` as a C-contiguous array of ``workspace``."""
+    WT = workspace.empty("WT", W.shape[::-1], W.dtype)
+    WT[...] = W.T
+    return WT
 
 
 def _time_blocks(T, step_bytes):

@@ -215,6 +215,7 @@ class Network:
         recurrent_dropout=0.0,
         random_state=None,
         draws=None,
+        workspace=None,
     ):
         """Outputs of the head before its activation, and the cache.
 
@@ -238,6 +239,10 @@ class Network:
         draws : Draws, default=None
             The random numbers to use instead of drawing them from
             ``random_state`` (see :meth:`draw`): training mode.
+        workspace : Workspace, default=None
+            Where the layers keep their arrays, for this call and
+            :meth:`backward`; the cache and ``cache["last"]`` then live in it
+            until its next use. None allocates them afresh.
 
         Returns
         -------
@@ -256,6 +261,7 @@ class Network:
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,
             draws=draws,
+            workspace=workspace,
         )
         cache["z"] = z
         return output_layer(z, params[-2], params[-1]), cache
@@ -272,6 +278,7 @@ class Network:
         recurrent_dropout=0.0,
         random_state=None,
         draws=None,
+        workspace=None,
     ):
         """What the head reads: the readout of the top layer's states.
 
@@ -312,15 +319,30 @@ class Network:
                     layer_state = state[layer]
                 x = h if direction == 0 else _reverse(h, reverse)
                 hs, layer_last, cell_cache = cell.forward(
-                    x, *layer_state, Wx, Wh, b, mask=mask
+                    x,
+                    *layer_state,
+                    Wx,
+                    Wh,
+                    b,
+                    mask=mask,
+                    workspace=None if workspace is None else workspace.child(k),
                 )
                 outputs.append(hs if direction == 0 else _reverse(hs, reverse))
                 cells.append((cell_cache, weight_mask))
                 last.append(layer_last)
-            h = outputs[0] if len(outputs) == 1 else np.concatenate(outputs, axis=2)
+            # The layer's output goes into a buffer of the workspace that the
+            # layer after next reuses, and the top one the readout's gradient.
+            buffer = _output_buffer(workspace, layer, (T, N, self.n_features), X.dtype)
+            out = None if buffer is None else buffer.transpose(1, 0, 2)
             keep = None if draws is None else draws.keeps[layer]
-            if keep is not None:
-                h = h * keep
+            if len(outputs) > 1:
+                h = np.concatenate(outputs, axis=2, out=out)
+                if keep is not None:
+                    h *= keep
+            elif keep is not None:
+                h = np.multiply(outputs[0], keep, out=out)
+            else:
+                h = outputs[0]
             keeps.append(keep)
         z, readout_cache = self._readout(h, mask)
         cache = {
@@ -333,6 +355,7 @@ class Network:
             "last": last,
             "n_steps": n_steps,
             "step_mask": step_mask,
+            "workspace": workspace,
         }
         return z, cache
 
@@ -411,8 +434,8 @@ class Network:
         layer_grads = [None] * len(cache["cells"])
         for layer in reversed(range(self.n_layers)):
             if cache["keeps"][layer] is not None:  # the layer's output dropout
-                dh = dh * cache["keeps"][layer]
-            dx = 0
+                dh *= cache["keeps"][layer]  # (dh is this function's own array)
+            dx = None
             for direction in range(self.n_directions):
                 k = layer * self.n_directions + direction
                 cell_cache, weight_mask = cache["cells"][k]
@@ -427,8 +450,10 @@ class Network:
                 if weight_mask is not None:
                     dWh *= weight_mask
                 layer_grads[k] = [dWx, dWh, db]
-                if dx_k is not None:
-                    dx = dx + (dx_k if direction == 0 else _reverse(dx_k, reverse))
+                if direction == 1 and dx_k is not None:
+                    dx += _reverse(dx_k, reverse)  # dx is direction 0's own array
+                else:
+                    dx = dx_k
             dh = dx
         grads = [g for layer in layer_grads for g in layer] + [dW_out, db_out]
         if not need_dX:
@@ -461,13 +486,20 @@ class Network:
         return np.take_along_axis(h, argmax[:, None], axis=1)[:, 0], argmax
 
     def _readout_backward(self, dz, cache):
-        """Gradient of the top layer's states from that of the readout."""
+        """Gradient of the top layer's states from that of the readout, in a
+        new array (or one of the workspace)."""
         if self.readout is None:
             return dz
         N, T, F = cache["shape"]
         mask, readout_cache = cache["mask"], cache["readout"]
+        # into the top layer's output buffer: the forward pass is done with it
+        top = self.n_layers - 1
+        buffer = _output_buffer(cache["workspace"], top, (T, N, F), dz.dtype)
+        dh = (
+            np.empty((N, T, F), dz.dtype) if buffer is None else buffer.reshape(N, T, F)
+        )
         if self.readout == "last":
-            dh = np.zeros((N, T, F), dtype=dz.dtype)
+            dh.fill(0)
             H = self.hidden_size
             dh[:, -1, :H] = dz[:, :H]
             if self.bidirectional:
@@ -475,9 +507,10 @@ class Network:
             return dh
         if self.readout == "mean":
             if mask is None:
-                return np.broadcast_to(dz[:, None] / T, (N, T, F)).copy()
-            return (mask[:, :, None] / readout_cache[:, :, None]) * dz[:, None]
-        dh = np.zeros((N, T, F), dtype=dz.dtype)
+                return np.divide(dz[:, None], T, out=dh)
+            weights = mask[:, :, None] / readout_cache[:, :, None]
+            return np.multiply(weights, dz[:, None], out=dh)
+        dh.fill(0)
         np.put_along_axis(dh, readout_cache[:, None], dz[:, None], axis=1)
         return dh
 
@@ -496,6 +529,7 @@ class Network:
         random_state=None,
         draws=None,
         total_weight=None,
+        workspace=None,
     ):
         """Loss of a batch and its gradients in the order of :meth:`spec`.
 
@@ -507,6 +541,9 @@ class Network:
         of ``sample_weight``) and its slice of the batch's ``draws``, with
         ``alpha=0``: the shards' losses and gradients then add up to the
         batch's, before the penalty (:meth:`add_penalty`).
+
+        With a ``workspace`` (see :meth:`forward`), the gradients may live in
+        it: they are valid until its next use.
         """
         if total_weight is None:
             total_weight = float(sample_weight.sum())
@@ -519,6 +556,7 @@ class Network:
             recurrent_dropout=recurrent_dropout,
             random_state=random_state,
             draws=draws,
+            workspace=workspace,
         )
         weights = sample_weight
         if self.readout is None:
@@ -548,6 +586,16 @@ def output_layer(z, W_out, b_out):
     rounds a row differently depending on the rows around it when the output
     has few columns, and predictions must not depend on the batch."""
     return np.einsum("...f,fk->...k", z, W_out) + b_out
+
+
+def _output_buffer(workspace, layer, shape, dtype):
+    """The array of ``workspace`` of ``shape`` (T, N, F) for a layer's output,
+    which NumPy lays out so when computed from the cells' states (the same
+    layout sums the numbers in the same order); two arrays, alternating
+    between layers. None (NumPy allocates) without a workspace."""
+    if workspace is None:
+        return None
+    return workspace.empty(("output", layer % 2), shape, dtype)
 
 
 def _dropout_mask(random_state, shape, rate, dtype):

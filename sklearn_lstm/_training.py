@@ -28,6 +28,7 @@ from threadpoolctl import ThreadpoolController
 
 from ._callbacks import with_callbacks
 from ._optimizers import AdamOptimizer, RMSpropOptimizer, SGDOptimizer, clip_grad_norm
+from ._workspace import Workspace
 
 # A fit whose last epoch's loss is more than this many times the loss of the
 # weights it started from has diverged (minibatch noise stays far below it).
@@ -437,6 +438,10 @@ class Shards:
     then run one after the other, with the same result). Use as a context
     manager: the pool is shut down on leaving it, exceptions included.
 
+    Each shard has its own :class:`~sklearn_lstm._workspace.Workspace`, which
+    the minibatches of the fit reuse (shards computed side by side never
+    share one).
+
     Parameters
     ----------
     batch_size : int
@@ -445,6 +450,7 @@ class Shards:
 
     def __init__(self, batch_size):
         self.n_shards = _n_shards(batch_size)
+        self.workspaces = [Workspace() for _ in range(self.n_shards)]
         n_workers = min(self.n_shards, _usable_cores())
         self.parallel = n_workers > 1
         self._pool = None
@@ -454,7 +460,8 @@ class Shards:
             )
 
     def map_sum(self, fn, n_rows):
-        """Sum of ``fn(rows)`` over the shards of a batch of ``n_rows``.
+        """Sum of ``fn(rows, workspace)`` over the shards of a batch of
+        ``n_rows``, each shard with its own workspace.
 
         ``fn`` returns ``(loss, grads)``; the losses and gradients are added
         in the order of the shards (the first shard's gradients are updated in
@@ -463,10 +470,13 @@ class Shards:
         n_shards = _n_shards(n_rows)
         bounds = [round(k * n_rows / n_shards) for k in range(n_shards + 1)]
         parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        workspaces = self.workspaces[:n_shards]
         if self._pool is None or n_shards == 1:
-            results = [fn(part) for part in parts]
+            results = [fn(part, ws) for part, ws in zip(parts, workspaces)]
         else:
-            futures = [self._pool.submit(fn, part) for part in parts]
+            futures = [
+                self._pool.submit(fn, part, ws) for part, ws in zip(parts, workspaces)
+            ]
             wait_futures(futures)  # none still runs when one of them raised
             results = [future.result() for future in futures]
         loss, grads = results[0]

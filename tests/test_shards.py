@@ -67,12 +67,17 @@ def test_sharded_gradients_equal_unsharded(est, n_workers, monkeypatch):
 
 
 def test_shards_are_contiguous_and_cover_the_batch():
-    seen = []
+    seen, workspaces = [], []
+
+    def fn(rows, workspace):
+        seen.append(rows)
+        workspaces.append(workspace)
+        return 1.0, [np.ones(2)]
+
     with _training.Shards(200) as shards:
-        loss, grads = shards.map_sum(
-            lambda rows: (seen.append(rows) or 1.0, [np.ones(2)]), 101
-        )
+        loss, grads = shards.map_sum(fn, 101)
     assert [(s.start, s.stop) for s in seen] == [(0, 50), (50, 101)]
+    assert workspaces[0] is not workspaces[1]  # each shard thread has its own
     assert loss == 2.0
     assert_array_equal(grads[0], [2.0, 2.0])
     assert _training._n_shards(32) == 1  # the adder's batches are not split

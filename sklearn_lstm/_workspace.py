@@ -1,0 +1,87 @@
+"""Scratch arrays that a fit reuses from one minibatch to the next.
+
+Each minibatch of a fit needs the same large arrays as the one before (the
+gates, states and their gradients: ``(T, N, 4H)`` numbers and more). Allocated
+afresh, they are returned to the system when freed (glibc trims the heap and
+unmaps large blocks), and the next batch pays page faults to get the memory
+back. A :class:`Workspace` keeps them instead: an array asked for under the
+same name, shape and dtype as last time is the same memory, overwritten.
+
+The functions that take a workspace stay pure functions of their inputs; what
+they return may live in its arrays, and is then valid until the next call
+with the same workspace. A workspace is not thread-safe: each thread (each
+shard of a minibatch) needs its own.
+"""
+
+import numpy as np
+
+
+class Workspace:
+    """Named arrays kept between calls, and named sub-workspaces.
+
+    Each name keeps one array, the last one asked for: a batch of another
+    shape (the last, smaller batch of an epoch) replaces it, so that the
+    workspace never holds more than the arrays of one batch. Arrays that do
+    not outlive a call are asked for with :meth:`scratch`, and shared by the
+    workspace and all its sub-workspaces, so that keeping them adds nothing
+    to the memory a batch needs.
+    """
+
+    def __init__(self, _scratch=None):
+        self._arrays = {}
+        self._children = {}
+        self._scratch = {} if _scratch is None else _scratch
+
+    def empty(self, name, shape, dtype):
+        """An array of ``shape`` and ``dtype`` holding whatever it held last."""
+        return _reuse(self._arrays, name, shape, dtype)
+
+    def scratch(self, name, shape, dtype):
+        """:meth:`empty`, shared with every workspace of the tree: for arrays
+        that are dead once the call that asked for them returns."""
+        return _reuse(self._scratch, name, shape, dtype)
+
+    def zeros(self, name, shape, dtype):
+        """:meth:`empty`, filled with zeros."""
+        array = self.empty(name, shape, dtype)
+        array.fill(0)
+        return array
+
+    def child(self, key):
+        """The sub-workspace ``key``: its names do not clash with this one's,
+        for calls whose results must coexist (the layers of a network)."""
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = Workspace(self._scratch)
+        return child
+
+
+def _reuse(arrays, name, shape, dtype):
+    """``arrays[name]`` if it has ``shape`` and ``dtype``, else a new one there
+    (the old one is let go first, so that its memory can serve the new one)."""
+    array = arrays.get(name)
+    if array is not None and array.shape == shape and array.dtype == dtype:
+        return array
+    del array
+    arrays.pop(name, None)
+    array = arrays[name] = np.empty(shape, dtype=dtype)
+    return array
+
+
+class _Fresh:
+    """A stand-in for a :class:`Workspace` that allocates every array anew."""
+
+    def empty(self, name, shape, dtype):
+        return np.empty(shape, dtype=dtype)
+
+    scratch = empty
+
+    def zeros(self, name, shape, dtype):
+        return np.zeros(shape, dtype=dtype)
+
+    def child(self, key):
+        return self
+
+
+FRESH = _Fresh()
+"""Fresh arrays on every call: what functions given no workspace use."""
