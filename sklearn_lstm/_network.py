@@ -16,7 +16,9 @@ of the weights, like the cells of :mod:`sklearn_lstm._cells` that they call::
 * **readout**: many-to-one networks read the top layer's states once per
   sequence: at the last real step (``'last'``; for the reversed direction,
   its state after reading the first step, PyTorch's ``h_n``), or their mean
-  or maximum over the real steps (``'mean'``, ``'max'``). Many-to-many
+  or maximum over the real steps (``'mean'``, ``'max'``), or both side by
+  side (``'mean_max'``: the concat pooling of Howard & Ruder, "Universal
+  Language Model Fine-tuning for Text Classification", 2018). Many-to-many
   networks (``readout=None``) read every step.
 * **head**: a dense layer and its output activation, which fixes the loss:
   softmax with cross-entropy, sigmoid with binary cross-entropy, identity with
@@ -74,7 +76,7 @@ HEADS = {
 }
 """Output activations, with the loss each is trained with."""
 
-READOUTS = ("last", "mean", "max")
+READOUTS = ("last", "mean", "max", "mean_max")
 
 # Roles of the weight matrices that the L2 penalty applies to (not biases).
 _PENALIZED = ("input", "recurrent", "output")
@@ -94,7 +96,7 @@ class Network:
     n_outputs : int
         Columns of the head.
     head : {'softmax', 'sigmoid', 'identity'}
-    readout : {'last', 'mean', 'max'} or None, default='last'
+    readout : {'last', 'mean', 'max', 'mean_max'} or None, default='last'
         How the head reads the top layer's states; None reads every step.
     bidirectional : bool, default=False
     patch_size : int, default=1
@@ -138,6 +140,11 @@ class Network:
         """Width of the top layer's states: what the head reads."""
         return self.hidden_size * self.n_directions
 
+    @property
+    def n_readout(self):
+        """Width of the readout: the top layer's states, twice for 'mean_max'."""
+        return self.n_features * (2 if self.readout == "mean_max" else 1)
+
     # -- weights -----------------------------------------------------------
 
     def spec(self):
@@ -157,7 +164,7 @@ class Network:
                 ]
         K = self.n_outputs
         spec += [
-            Weight("output_weights_", None, (self.n_features, K), "output"),
+            Weight("output_weights_", None, (self.n_readout, K), "output"),
             Weight("output_bias_", None, (K,), "output_bias"),
         ]
         return spec
@@ -476,14 +483,12 @@ class Network:
                 z[:, self.hidden_size :] = h[:, 0, self.hidden_size :]
             return z, None
         if self.readout == "mean":
-            if mask is None:
-                return h.mean(axis=1), None
-            lengths = mask.sum(axis=1, keepdims=True).astype(h.dtype)
-            return np.einsum("ntf,nt->nf", h, mask.astype(h.dtype)) / lengths, lengths
-        # max: padded steps never win
-        masked = h if mask is None else np.where(mask[:, :, None], h, -np.inf)
-        argmax = masked.argmax(axis=1)
-        return np.take_along_axis(h, argmax[:, None], axis=1)[:, 0], argmax
+            return _mean_over_time(h, mask)
+        if self.readout == "max":
+            return _max_over_time(h, mask)
+        z_mean, lengths = _mean_over_time(h, mask)
+        z_max, argmax = _max_over_time(h, mask)
+        return np.concatenate([z_mean, z_max], axis=1), (lengths, argmax)
 
     def _readout_backward(self, dz, cache):
         """Gradient of the top layer's states from that of the readout, in a
@@ -506,13 +511,13 @@ class Network:
                 dh[:, 0, H:] = dz[:, H:]
             return dh
         if self.readout == "mean":
-            if mask is None:
-                return np.divide(dz[:, None], T, out=dh)
-            weights = mask[:, :, None] / readout_cache[:, :, None]
-            return np.multiply(weights, dz[:, None], out=dh)
-        dh.fill(0)
-        np.put_along_axis(dh, readout_cache[:, None], dz[:, None], axis=1)
-        return dh
+            return _mean_over_time_backward(dz, mask, readout_cache, dh)
+        if self.readout == "max":
+            dh.fill(0)
+            return _max_over_time_backward(dz, readout_cache, dh)
+        lengths, argmax = readout_cache
+        _mean_over_time_backward(dz[:, :F], mask, lengths, dh)
+        return _max_over_time_backward(dz[:, F:], argmax, dh)
 
     def loss_grad(
         self,
@@ -596,6 +601,41 @@ def _output_buffer(workspace, layer, shape, dtype):
     if workspace is None:
         return None
     return workspace.empty(("output", layer % 2), shape, dtype)
+
+
+def _mean_over_time(h, mask):
+    """Mean of ``h`` (N, T, F) over each sequence's real steps, and what its
+    backward pass needs: the lengths (None when every step is real)."""
+    if mask is None:
+        return h.mean(axis=1), None
+    lengths = mask.sum(axis=1, keepdims=True).astype(h.dtype)
+    return np.einsum("ntf,nt->nf", h, mask.astype(h.dtype)) / lengths, lengths
+
+
+def _mean_over_time_backward(dz, mask, lengths, dh):
+    """Write the gradient of ``h`` from that of its mean, ``dz``, into ``dh``."""
+    T = dh.shape[1]
+    if mask is None:
+        return np.divide(dz[:, None], T, out=dh)
+    return np.multiply(mask[:, :, None] / lengths[:, :, None], dz[:, None], out=dh)
+
+
+def _max_over_time(h, mask):
+    """Maximum of ``h`` (N, T, F) over each sequence's real steps (padded
+    steps never win), and the step of each maximum."""
+    masked = h if mask is None else np.where(mask[:, :, None], h, -np.inf)
+    argmax = masked.argmax(axis=1)
+    return np.take_along_axis(h, argmax[:, None], axis=1)[:, 0], argmax
+
+
+def _max_over_time_backward(dz, argmax, dh):
+    """Add the gradient of ``h`` from that of its maximum, ``dz``, to ``dh``:
+    each maximum's step gets it (one step per sequence and feature)."""
+    index = argmax[:, None]
+    np.put_along_axis(
+        dh, index, np.take_along_axis(dh, index, axis=1) + dz[:, None], axis=1
+    )
+    return dh
 
 
 def _dropout_mask(random_state, shape, rate, dtype):

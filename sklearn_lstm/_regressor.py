@@ -47,10 +47,11 @@ class LSTMSequenceRegressor(
         Whether each layer also reads the sequences backwards, and passes on
         both directions' states (``2 * hidden_size`` features).
 
-    readout : {'last', 'mean', 'max'}, default='last'
+    readout : {'last', 'mean', 'max', 'mean_max'}, default='last'
         What the output layer reads of the top layer's hidden states: the
         state after the last real step (for the backward direction, after the
-        first step), or their mean or maximum over the real steps.
+        first step), their mean or maximum over the real steps, or the mean
+        and the maximum side by side (twice the features).
 
     patch_size : int or 'auto', default='auto'
         Number of consecutive time steps the first layer reads as one step
@@ -231,8 +232,10 @@ class LSTMSequenceRegressor(
     biases_ : list of ndarray
         Gate biases, shape ``(4 * hidden_size,)``.
 
-    output_weights_ : ndarray of shape (n_directions * hidden_size, n_outputs)
-        Weights of the linear output layer.
+    output_weights_ : ndarray of shape (n_features_out, n_outputs)
+        Weights of the linear output layer, which reads ``n_features_out =
+        n_directions * hidden_size`` numbers (twice that with
+        ``readout='mean_max'``).
 
     output_bias_ : ndarray of shape (n_outputs,)
         Bias of the linear output layer.
@@ -492,8 +495,10 @@ class LSTMSequenceRegressor(
 
         Returns
         -------
-        z : ndarray of shape (n_samples, n_directions * hidden_size)
-            By default the hidden state after each sequence's last real step.
+        z : ndarray of shape (n_samples, n_features_out)
+            By default the hidden state after each sequence's last real step;
+            ``n_features_out`` is ``n_directions * hidden_size``, twice that
+            with ``readout='mean_max'``.
         """
         return self._map_features(*self._validate_X(X), np.array)
 
@@ -507,4 +512,4 @@ class LSTMSequenceRegressor(
     def _n_features_out(self):
         """Number of features given by :meth:`transform`."""
         check_is_fitted(self)
-        return self._net.n_features
+        return self._net.n_readout

@@ -155,7 +155,7 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     estimator : LSTMSequenceClassifier, LSTMSequenceRegressor or \
             LSTMSequenceTagger
         A fitted estimator: any number of layers, unidirectional or
-        bidirectional, any ``readout`` ('last', 'mean', 'max'), with
+        bidirectional, any ``readout`` ('last', 'mean', 'max', 'mean_max'), with
         ``patch_size_ == 1``.
 
     sequence_lens : bool, default=True
@@ -584,6 +584,15 @@ def _readout_max(graph, Y, Y_h, lens):
     return graph.reduce("ReduceMax", Y)
 
 
+def _readout_mean_max(graph, Y, Y_h, lens):
+    """The mean and the maximum side by side."""
+    return graph.node(
+        "Concat",
+        [_readout_mean(graph, Y, Y_h, lens), _readout_max(graph, Y, Y_h, lens)],
+        axis=1,
+    )
+
+
 def _real_steps(graph, Y, lens):
     """Boolean mask of shape ``(T, N, 1)``: ``t < sequence_lens[n]``."""
     T = graph.node("Gather", [graph.node("Shape", [Y]), graph.const(0)])
@@ -601,7 +610,12 @@ def _onnx_type(name):
 
 # How the output layer reads the top layer's ``Y`` (T, N, F) or ``Y_h`` (N, F),
 # by the estimator's ``readout``; each returns an (N, F) tensor.
-_READOUTS = {"last": _readout_last, "mean": _readout_mean, "max": _readout_max}
+_READOUTS = {
+    "last": _readout_last,
+    "mean": _readout_mean,
+    "max": _readout_max,
+    "mean_max": _readout_mean_max,
+}
 
 
 class _Graph:

@@ -3,7 +3,8 @@
 Most tests use the easy task of ``tests/conftest.py``: the class is the sign of
 the first feature at the *first* time step, so a one-direction LSTM read at its
 last step (``PLAIN`` below) has to carry it to the end of the sequence; the
-default bidirectional, mean-readout network sees it more directly. Tests of
+default bidirectional network, read by the mean and the maximum of its
+states, sees it more directly. Tests of
 what holds for every configuration use the defaults. The convergence tests
 at the end (marked slow) read the digits data set row by row and remember one
 number over 30 steps of noise.
@@ -41,9 +42,10 @@ FAST = {"hidden_size": 8, "learning_rate": 0.05, "batch_size": 20, "random_state
 # that 'auto' gives a thousand sequences, not these few hundred.
 PATIENCE = {"n_iter_no_change": 10}
 N_TIMESTEPS, N_FEATURES = 6, 2
-# The default network is bidirectional: what the softmax layer reads (and
-# transform returns) has both directions' states, 2 * hidden_size features.
-N_OUT = 2 * FAST["hidden_size"]
+# The default network is bidirectional and read by the mean and the maximum of
+# its states: what the softmax layer reads (and transform returns) has both
+# directions' states twice, 4 * hidden_size features.
+N_OUT = 4 * FAST["hidden_size"]
 # The former defaults' network and training, for the tests of what holds only
 # there (the shapes of a one-direction network, the state after the last step,
 # exact losses and steps): one direction, the softmax on the last state, raw
@@ -341,7 +343,7 @@ def test_multiclass_outputs(multi_clf, multiclass_data):
 @pytest.mark.parametrize(
     "config, width",
     [({}, N_OUT), (PLAIN, FAST["hidden_size"])],
-    ids=["defaults", "plain"],  # the mean of both directions; the last state
+    ids=["defaults", "plain"],  # mean and max of both directions; the last state
 )
 @pytest.mark.parametrize("n_layers", [1, 2])
 def test_transform_is_the_state_read_by_the_output_layer(
@@ -407,8 +409,8 @@ def test_weight_shapes(n_layers, n_classes, bidirectional):
         n_dir * n_layers
     )
     assert [b.shape for b in est.biases_] == [(4 * H,)] * n_dir * n_layers
-    # two columns for binary
-    assert est.output_weights_.shape == (n_dir * H, n_classes)
+    # the mean and the max of the top layer's states; two columns for binary
+    assert est.output_weights_.shape == (2 * n_dir * H, n_classes)
     assert est.output_bias_.shape == (n_classes,)
     assert len(est._params) == 3 * n_dir * n_layers + 2
 
@@ -1104,7 +1106,7 @@ def test_grid_search(binary_data):
     assert search.best_estimator_.hidden_size == search.best_params_["hidden_size"]
     assert (
         search.best_estimator_.output_weights_.shape[0]
-        == 2 * search.best_params_["hidden_size"]  # bidirectional
+        == 4 * search.best_params_["hidden_size"]  # bidirectional, mean and max
     )
 
 

@@ -79,11 +79,12 @@ def _problem(net, masked, seed=0):
 # top (each case differences every weight: keep the list short).
 OPTIONS = [
     *itertools.product(
-        ["last", "mean", "max", None], [False, True], [True], [0.0], [1]
+        ["last", "mean", "max", "mean_max", None], [False, True], [True], [0.0], [1]
     ),
     ("last", False, False, 0.0, 1),
     ("mean", True, False, 0.0, 1),
     ("max", True, True, 0.3, 1),
+    ("mean_max", True, False, 0.3, 2),
     (None, True, True, 0.3, 1),
     ("mean", True, True, 0.3, 3),  # patches of 3 steps: 4 steps make 2
     ("last", False, True, 0.0, 2),
@@ -156,7 +157,7 @@ def _unpadded(net, params, X, lengths):
     )
 
 
-@pytest.mark.parametrize("readout", ["last", "mean", "max"])
+@pytest.mark.parametrize("readout", ["last", "mean", "max", "mean_max"])
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_padding_never_reaches_a_sequence(readout, bidirectional):
     """A padded batch reads each sequence as it reads it alone: padding never
@@ -187,15 +188,21 @@ def test_bidirectional_last_reads_both_ends():
         assert_allclose(h[i, :n, H:], hs[0, ::-1], rtol=1e-12)
 
 
-@pytest.mark.parametrize("readout", ["mean", "max"])
-def test_mean_and_max_readouts(readout):
+def _mean_max(a, axis):
+    return np.concatenate([np.mean(a, axis=axis), np.max(a, axis=axis)])
+
+
+@pytest.mark.parametrize(
+    "readout, reduce", [("mean", np.mean), ("max", np.max), ("mean_max", _mean_max)]
+)
+def test_mean_and_max_readouts(readout, reduce):
     net = _network(readout, True)
     params, X, mask, _, _ = _problem(net, masked=True)
     z, _ = net.features(params, X, mask)
     h, _ = _network(None, True).features(params, X, mask)
-    reduce = np.mean if readout == "mean" else np.max
     expected = [reduce(h[i, :n], axis=0) for i, n in enumerate(LENGTHS)]
     assert_allclose(z, expected, rtol=1e-12)
+    assert net.spec()[-2].shape[0] == z.shape[1] == net.n_readout
 
 
 def test_dropout_only_in_training():

@@ -49,7 +49,9 @@ def fitted(request):
     return clf
 
 
-VARIANTS = list(itertools.product(["last", "mean", "max"], [False, True], [1, 2]))
+VARIANTS = list(
+    itertools.product(["last", "mean", "max", "mean_max"], [False, True], [1, 2])
+)
 
 
 def _fit(X, y, **params):
@@ -126,7 +128,7 @@ def test_every_readout_and_direction_without_sequence_lens(variant):
     assert_allclose(proba, variant.predict_proba(X), rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize("readout", ["mean", "max"])
+@pytest.mark.parametrize("readout", ["mean", "max", "mean_max"])
 def test_readouts_before_opset_18(readout):
     """Before opset 18, ReduceMean and ReduceMax take ``axes`` as an attribute."""
     X, y = _data(n_samples=30, seed=5)
@@ -277,7 +279,9 @@ def _assert_regression_parity(reg, predicted, X):
 
 
 REGRESSOR_VARIANTS = list(
-    itertools.product(["last", "mean", "max"], [False, True], [1, 2], [1, 2])
+    itertools.product(
+        ["last", "mean", "max", "mean_max"], [False, True], [1, 2], [1, 2]
+    )
 )
 
 

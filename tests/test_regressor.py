@@ -131,14 +131,15 @@ def test_zero_weight_samples_do_not_count(data):
 
 
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("readout", ["last", "mean", "max"])
+@pytest.mark.parametrize("readout", ["last", "mean", "max", "mean_max"])
 def test_transform_is_what_the_output_layer_reads(data, readout, bidirectional):
     X, y = data
     reg = LSTMSequenceRegressor(
         hidden_size=4, readout=readout, bidirectional=bidirectional, max_iter=2
     ).fit(X, y)
     Z = reg.transform(X)
-    assert Z.shape == (len(X), 8 if bidirectional else 4)
+    width = (8 if bidirectional else 4) * (2 if readout == "mean_max" else 1)
+    assert Z.shape == (len(X), width)
     pred = reg.target_mean_ + reg.target_scale_ * (
         Z @ reg.output_weights_ + reg.output_bias_
     )

@@ -63,7 +63,7 @@ def _torch_lstm(clf):
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 @pytest.mark.parametrize("n_layers", [1, 2])
-@pytest.mark.parametrize("readout", ["last", "mean", "max"])
+@pytest.mark.parametrize("readout", ["last", "mean", "max", "mean_max"])
 def test_probabilities_equal_torch(bidirectional, n_layers, readout):
     clf = _fitted(bidirectional, n_layers, readout)
     rng = np.random.RandomState(1)
@@ -83,10 +83,10 @@ def test_probabilities_equal_torch(bidirectional, n_layers, readout):
     real = np.arange(T)[None, :] < np.array(LENGTHS)[:, None]
     if readout == "last":  # h_n of the top layer: forward, then backward
         z = torch.cat(list(h_n[-(2 if bidirectional else 1) :]), dim=1).numpy()
-    elif readout == "mean":
-        z = (out * real[:, :, None]).sum(axis=1) / np.array(LENGTHS)[:, None]
     else:
-        z = np.where(real[:, :, None], out, -np.inf).max(axis=1)
+        mean = (out * real[:, :, None]).sum(axis=1) / np.array(LENGTHS)[:, None]
+        max_ = np.where(real[:, :, None], out, -np.inf).max(axis=1)
+        z = {"mean": mean, "max": max_, "mean_max": np.hstack([mean, max_])}[readout]
     logits = z @ clf.output_weights_ + clf.output_bias_
     expected = np.exp(logits - logits.max(axis=1, keepdims=True))
     expected /= expected.sum(axis=1, keepdims=True)
