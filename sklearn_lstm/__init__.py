@@ -5,7 +5,7 @@ from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
 from ._language_model import LSTMLanguageModel
 from ._persistence import InconsistentVersionWarning
-from ._preprocessing import SequenceStandardScaler
+from ._preprocessing import SequenceNormalizer, SequenceStandardScaler
 from ._regressor import LSTMSequenceRegressor
 from ._tagger import LSTMSequenceTagger
 from ._version import __version__
@@ -17,6 +17,7 @@ __all__ = [
     "LSTMSequenceRegressor",
     "LSTMSequenceTagger",
     "RNNBinaryAdder",
+    "SequenceNormalizer",
     "SequenceStandardScaler",
     "datasets",
     "__version__",

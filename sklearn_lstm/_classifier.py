@@ -303,8 +303,8 @@ class LSTMSequenceClassifier(
     array([[0., 1.]])
     >>> clf.score(X, y)
     1.0
-    >>> clf.transform(X[:2]).shape  # mean states of both directions: 2 * 8
-    (2, 16)
+    >>> clf.transform(X[:2]).shape  # mean and max of both directions: 4 * 8
+    (2, 32)
     """
 
     _parameter_constraints: dict = {

@@ -1,4 +1,5 @@
-"""Preprocessing of sequences: standardization over all real time steps."""
+"""Preprocessing of sequences: standardization over all real time steps, or
+over each sequence's own."""
 
 import numpy as np
 from sklearn.base import (
@@ -161,7 +162,7 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         first_call = not hasattr(self, "n_steps_seen_")
         X, mask = check_sequences(self, X, reset=first_call)
         if not first_call:
-            self._check_n_features(X)
+            _check_step_features(self, X, len(self._mean))
         steps = _real_steps(X, mask).astype(np.float64)
         n_new = steps.shape[0]
         mean_new = steps.mean(axis=0)
@@ -184,9 +185,7 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
             self.var_ = var
             # A constant feature is left unscaled. Rounding leaves it a tiny
             # variance instead of zero: the bound is StandardScaler's.
-            eps = np.finfo(np.float64).eps
-            constant = var <= n * eps * var + (n * mean * eps) ** 2
-            self.scale_ = np.where(constant, 1.0, np.sqrt(var))
+            self.scale_ = np.where(_is_constant(var, mean, n), 1.0, np.sqrt(var))
         else:
             self.var_ = self.scale_ = None
         return self
@@ -230,32 +229,181 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         check_is_fitted(self)
         shapes = _sequence_shapes(X)
         Xv, mask = check_sequences(self, X, reset=False)
-        self._check_n_features(Xv)
+        _check_step_features(self, Xv, len(self._mean))
         mean = 0.0 if self.mean_ is None else self.mean_
         scale = 1.0 if self.scale_ is None else self.scale_
         out = Xv * scale + mean if inverse else (Xv - mean) / scale
-        out = out.astype(Xv.dtype, copy=False)
-        if mask is not None:
-            out[~mask] = np.nan
-        if shapes is not None:  # a list in, a list out
-            return [out[i, : s[0]].reshape(s) for i, s in enumerate(shapes)]
-        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
-        return out[:, :, 0] if ndim == 2 else out  # 2-D: univariate sequences
-
-    def _check_n_features(self, X):
-        """Raise if ``X`` has not the number of features per step seen in fit."""
-        n_features = len(self._mean)
-        if X.shape[2] != n_features:
-            raise ValueError(
-                f"X has {X.shape[2]} features per time step, but "
-                f"{type(self).__name__} was fitted with {n_features}."
-            )
+        return _in_form_of(X, out.astype(Xv.dtype, copy=False), mask, shapes)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class SequenceNormalizer(TransformerMixin, BaseEstimator):
+    """Standardize each sequence on its own, feature by feature.
+
+    Each feature of each sequence is centered on its mean over the
+    sequence's real time steps and scaled by its standard deviation over
+    them: ``z = (x - x.mean(axis=0)) / x.std(axis=0)`` per sequence, the
+    z-normalization of the UCR time-series archive. No statistic is learned
+    in ``fit``, as with :class:`~sklearn.preprocessing.Normalizer`, which
+    normalizes each row of 2-D data on its own; ``fit`` records the number of
+    features per time step that ``transform`` must then get.
+
+    Use it when what tells the sequences apart is their shape and their
+    levels or scales differ over orders of magnitude: scaled together, as
+    :class:`SequenceStandardScaler` and the estimators' ``standardize=True``
+    scale them, the small ones then read as almost constant. Where the level
+    or the scale itself tells the classes apart, this throws it away.
+
+    The input forms and the output forms are those of
+    :class:`SequenceStandardScaler`: 3-D arrays, 2-D arrays of univariate
+    sequences, arrays padded with trailing NaN time steps (the padding stays
+    NaN) and lists of sequences of different lengths (a list of arrays of the
+    same shapes comes out).
+
+    Parameters
+    ----------
+    with_mean : bool, default=True
+        Whether to center each feature of each sequence.
+
+    with_std : bool, default=True
+        Whether to scale each feature of each sequence to unit variance; a
+        feature constant over a sequence is left unscaled.
+
+    Attributes
+    ----------
+    n_step_features_ : int
+        Number of features per time step seen in :meth:`fit`.
+
+    n_features_in_ : int
+        Number of time steps of ``X`` in its array form, as for
+        :class:`SequenceStandardScaler`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Column names of a DataFrame ``X``; only set when they are all strings.
+
+    See Also
+    --------
+    SequenceStandardScaler : One mean and scale per feature, over all sequences.
+    sklearn.preprocessing.Normalizer : Each row of 2-D data on its own.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_lstm import SequenceNormalizer
+    >>> X = [np.array([[0.0], [2.0]]), np.array([[100.0], [300.0], [200.0]])]
+    >>> [x.round(2) for x in SequenceNormalizer().fit_transform(X)]
+    [array([[-1.],
+           [ 1.]]), array([[-1.22],
+           [ 1.22],
+           [ 0.  ]])]
+    """
+
+    _parameter_constraints: dict = {
+        "with_mean": ["boolean"],
+        "with_std": ["boolean"],
+    }
+
+    def __init__(self, *, with_mean=True, with_std=True):
+        self.with_mean = with_mean
+        self.with_std = with_std
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Check ``X`` and record its number of features per time step.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences, in the forms :class:`SequenceStandardScaler` takes.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted normalizer.
+        """
+        X, _ = check_sequences(self, X, reset=True)
+        self.n_step_features_ = X.shape[2]
+        return self
+
+    def transform(self, X):
+        """Standardize each feature of each sequence over its real steps.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences, as in :meth:`fit`.
+
+        Returns
+        -------
+        X_tr : ndarray of the shape of ``X``, or list of ndarray
+            Standardized sequences in the form of ``X``.
+        """
+        check_is_fitted(self)
+        shapes = _sequence_shapes(X)
+        Xv, mask = check_sequences(self, X, reset=False)
+        _check_step_features(self, Xv, self.n_step_features_)
+        N, T, _ = Xv.shape
+        weights = np.ones((N, T, 1)) if mask is None else mask[:, :, None]
+        weights = weights.astype(Xv.dtype)
+        n = weights.sum(axis=1, keepdims=True)
+        # in units of each sequence's largest magnitude: no overflow
+        largest = np.abs(Xv * weights).max(axis=1, keepdims=True)
+        largest[~(largest > 0)] = 1
+        out = Xv / largest
+        mean = (out * weights).sum(axis=1, keepdims=True) / n
+        if self.with_mean:
+            out -= mean
+        if self.with_std:
+            centered = (out if self.with_mean else out - mean) * weights
+            var = (centered * centered).sum(axis=1, keepdims=True) / n
+            # a constant feature is left unscaled: back to the units of X
+            out /= np.where(_is_constant(var, mean, n), 1 / largest, np.sqrt(var))
+        else:
+            out *= largest
+        return _in_form_of(X, out, mask, shapes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+
+def _is_constant(var, mean, n):
+    """Whether a variance computed from ``n`` values of mean ``mean`` is zero
+    up to rounding (which leaves a tiny one): the bound of StandardScaler."""
+    eps = np.finfo(np.float64).eps
+    return var <= n * eps * var + (n * mean * eps) ** 2
+
+
+def _check_step_features(estimator, X, n_features):
+    """Raise if ``X`` has not the number of features per step seen in fit."""
+    if X.shape[2] != n_features:
+        raise ValueError(
+            f"X has {X.shape[2]} features per time step, but "
+            f"{type(estimator).__name__} was fitted with {n_features}."
+        )
+
+
+def _in_form_of(X, out, mask, shapes):
+    """``out`` (3-D, from ``X`` as :func:`check_sequences` read it) in the form
+    of ``X``: padded steps NaN, a list for a list, 2-D for univariate 2-D."""
+    if mask is not None:
+        out[~mask] = np.nan
+    if shapes is not None:  # a list in, a list out
+        return [out[i, : s[0]].reshape(s) for i, s in enumerate(shapes)]
+    ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+    return out[:, :, 0] if ndim == 2 else out  # 2-D: univariate sequences
 
 
 def _real_steps(X, mask):

@@ -1,4 +1,5 @@
-"""SequenceStandardScaler: statistics over real steps, input forms, pipelines."""
+"""SequenceStandardScaler and SequenceNormalizer: statistics over real steps,
+input forms, pipelines."""
 
 import warnings
 
@@ -12,7 +13,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_lstm import LSTMSequenceClassifier, SequenceStandardScaler
+from sklearn_lstm import (
+    LSTMSequenceClassifier,
+    SequenceNormalizer,
+    SequenceStandardScaler,
+)
 
 # Checks that cannot pass, with the reason: none.
 EXPECTED_FAILED_CHECKS = {}
@@ -23,6 +28,9 @@ EXPECTED_FAILED_CHECKS = {}
         SequenceStandardScaler(),
         SequenceStandardScaler(with_mean=False),
         SequenceStandardScaler(with_std=False),
+        SequenceNormalizer(),
+        SequenceNormalizer(with_mean=False),
+        SequenceNormalizer(with_std=False),
     ],
     expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
 )
@@ -235,3 +243,81 @@ def test_pipeline_reads_ragged_lists(sequences):
     scaled = pipe[0].transform(seqs)
     assert_array_equal(pipe.predict(seqs), pipe[1].predict(scaled))
     assert_allclose(pipe[0].mean_, np.concatenate(seqs).mean(axis=0))
+
+
+# ---------------------------------------------------------------------------
+# SequenceNormalizer
+# ---------------------------------------------------------------------------
+
+
+def _each_on_its_own(seqs, with_mean=True, with_std=True):
+    """Each sequence through its own StandardScaler."""
+    scaler = StandardScaler(with_mean=with_mean, with_std=with_std)
+    return [scaler.fit_transform(x) for x in seqs]
+
+
+@pytest.mark.parametrize("with_mean", [True, False])
+@pytest.mark.parametrize("with_std", [True, False])
+def test_normalizer_standardizes_each_sequence_on_its_own(with_mean, with_std):
+    seqs = _ragged(n_samples=9)
+    seqs[0][:, 1] = 7.0  # constant over this sequence: left unscaled
+    expected = _each_on_its_own(seqs, with_mean, with_std)
+    normalizer = SequenceNormalizer(with_mean=with_mean, with_std=with_std)
+    out = normalizer.fit_transform(seqs)
+    assert isinstance(out, list)
+    for x, x_tr, x_exp in zip(seqs, out, expected):
+        assert x_tr.shape == x.shape
+        assert_allclose(x_tr, x_exp, atol=1e-12)
+    padded = normalizer.transform(_nan_padded(seqs))
+    assert_allclose(padded, _nan_padded(expected), atol=1e-12)  # NaN kept
+    assert normalizer.n_step_features_ == 3
+
+
+def test_normalizer_forgets_level_and_scale():
+    """What the normalizer is for: a sequence and the same one shifted and
+    scaled by a million (or near the float limits) come out the same."""
+    x = np.random.RandomState(0).normal(size=(6, 2))
+    X = np.stack([x, 1e6 * x - 3e6, 1e300 * x, 1e-300 * x])
+    out = SequenceNormalizer().fit_transform(X)
+    assert np.isfinite(out).all()
+    for x_tr in out[1:]:
+        assert_allclose(x_tr, out[0], rtol=1e-9)
+
+
+def test_normalizer_keeps_2d_input_and_dtype():
+    X = np.random.RandomState(0).normal(3, 2, size=(5, 4)).astype(np.float32)
+    out = SequenceNormalizer().fit_transform(X)
+    assert out.shape == X.shape and out.dtype == np.float32
+    expected = (X - X.mean(axis=1, keepdims=True)) / X.std(axis=1, keepdims=True)
+    assert_allclose(out, expected, rtol=1e-5)
+
+
+def test_normalizer_clear_errors_on_bad_input():
+    X = np.random.RandomState(0).normal(size=(4, 5, 2))
+    normalizer = SequenceNormalizer().fit(X)
+    with pytest.raises(ValueError, match="3 features per time step.*fitted with 2"):
+        normalizer.transform(np.zeros((2, 5, 3)))
+    X_hole = X.copy()
+    X_hole[0, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN before the end of a sequence"):
+        normalizer.transform(X_hole)
+
+
+def test_normalizer_in_front_of_the_classifier_reads_shapes_at_any_scale():
+    """Rising against falling sequences, each scaled by 10**-4 to 10**4: the
+    classifier's own standardization leaves the small ones almost flat; the
+    normalizer gives it every sequence at one scale."""
+    rng = np.random.RandomState(0)
+    y = rng.randint(0, 2, 80)
+    ramp = np.linspace(-1, 1, 6)
+    X = np.where(y[:, None] == 1, ramp, -ramp) + 0.3 * rng.normal(size=(80, 6))
+    X *= 10.0 ** rng.uniform(-4, 4, size=(80, 1))
+    params = {"hidden_size": 4, "max_iter": 30, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipe = make_pipeline(SequenceNormalizer(), LSTMSequenceClassifier(**params))
+        plain = LSTMSequenceClassifier(**params)
+        pipe_score = pipe.fit(X[:40], y[:40]).score(X[40:], y[40:])
+        plain_score = plain.fit(X[:40], y[:40]).score(X[40:], y[40:])
+    assert pipe_score >= 0.9
+    assert plain_score < pipe_score
