@@ -242,7 +242,7 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         return tags
 
 
-class SequenceNormalizer(TransformerMixin, BaseEstimator):
+class SequenceNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Standardize each sequence on its own, feature by feature.
 
     Each feature of each sequence is centered on its mean over the
