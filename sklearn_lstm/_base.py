@@ -145,24 +145,25 @@ class BaseRecurrentNetwork(
     def _make_network(self, n_inputs, n_outputs, n_timesteps):
         """The network the current parameters ask for, to read sequences of
         ``n_timesteps`` steps of ``n_inputs`` features."""
-        architecture = self._architecture(n_timesteps)
-        check_network_size(
-            self.hidden_size,
-            self.n_layers,
-            n_inputs * architecture["patch_size"],
-            n_outputs,
-            n_gates=CELLS[self._cell].n_gates,
-            n_directions=2 if architecture["bidirectional"] else 1,
-        )
-        return Network(
+        network = Network(
             self._cell,
             n_inputs,
             self.hidden_size,
             self.n_layers,
             n_outputs,
             self._head,
-            **architecture,
+            **self._architecture(n_timesteps),
         )
+        check_network_size(
+            self.hidden_size,
+            self.n_layers,
+            n_inputs * network.patch_size,
+            n_outputs,
+            n_gates=CELLS[self._cell].n_gates,
+            n_directions=network.n_directions,
+            n_readout=network.n_readout,
+        )
+        return network
 
     @property
     def _net(self):

@@ -445,17 +445,29 @@ class Integers(Interval):
 
 
 def check_network_size(
-    hidden_size, n_layers, n_inputs, n_outputs, *, n_gates, n_directions=1
+    hidden_size,
+    n_layers,
+    n_inputs,
+    n_outputs,
+    *,
+    n_gates,
+    n_directions=1,
+    n_readout=None,
 ):
     """Raise when the network these sizes ask for has more than
-    :data:`MAX_WEIGHTS` weights, naming ``hidden_size`` and ``n_layers``."""
+    :data:`MAX_WEIGHTS` weights, naming ``hidden_size`` and ``n_layers``.
+
+    Counted by formula, not from the network's list of weights, which would
+    take as long to build as ``n_layers`` is large. ``n_readout`` is the
+    width the head reads (default: the top layer's, ``n_directions *
+    hidden_size``)."""
     gates = n_gates * hidden_size
     width = n_directions * hidden_size
     per_direction = hidden_size * gates + gates
     n_weights = (
         n_directions * (n_inputs * gates + per_direction)
         + (n_layers - 1) * n_directions * (width * gates + per_direction)
-        + width * n_outputs
+        + (width if n_readout is None else n_readout) * n_outputs
         + n_outputs
     )
     if n_weights > MAX_WEIGHTS:

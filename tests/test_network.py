@@ -8,13 +8,16 @@ dropout happens in training only.
 """
 
 import itertools
+import re
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
+from sklearn_lstm import _validation
 from sklearn_lstm._cells import CELLS
 from sklearn_lstm._network import HEADS, Network
+from sklearn_lstm._validation import check_network_size
 
 N, T, D, H, K = 5, 4, 3, 3, 3
 LENGTHS = np.array([4, 1, 3, 2, 4])
@@ -299,3 +302,38 @@ def test_state_is_carried_across_calls():
     first, cache = net.features(params, X[:, :2])
     second, _ = net.features(params, X[:, 2:], state=cache["last"])
     assert_allclose(np.concatenate([first, second], axis=1), whole, rtol=1e-12)
+
+
+@pytest.mark.parametrize("cell", list(CELLS))
+@pytest.mark.parametrize("readout", ["last", "mean_max", None])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("n_layers", [1, 3])
+def test_network_size_check_counts_every_weight(
+    cell, readout, bidirectional, n_layers, monkeypatch
+):
+    """check_network_size counts by formula what the spec lists: it passes at
+    exactly that many weights and raises at one fewer allowed."""
+    n_inputs, hidden_size, n_outputs, patch_size = 5, 7, 4, 2  # all different
+    net = Network(
+        cell,
+        n_inputs,
+        hidden_size,
+        n_layers,
+        n_outputs,
+        "softmax",
+        readout=readout,
+        bidirectional=bidirectional,
+        patch_size=patch_size,
+    )
+    n_weights = sum(int(np.prod(w.shape)) for w in net.spec())
+    sizes = (hidden_size, n_layers, n_inputs * patch_size, n_outputs)
+    options = {
+        "n_gates": CELLS[cell].n_gates,
+        "n_directions": net.n_directions,
+        "n_readout": net.n_readout,
+    }
+    monkeypatch.setattr(_validation, "MAX_WEIGHTS", n_weights)
+    check_network_size(*sizes, **options)
+    monkeypatch.setattr(_validation, "MAX_WEIGHTS", n_weights - 1)
+    with pytest.raises(ValueError, match=re.escape(f"network of {n_weights:.3g} w")):
+        check_network_size(*sizes, **options)
