@@ -22,7 +22,7 @@ from ._callbacks import CallbackSupportMixin
 from ._cells import CELLS
 from ._network import READOUTS, Network, output_layer
 from ._persistence import InconsistentVersionWarning, PersistenceMixin
-from ._training import StochasticTrainingMixin, _blas_threads, _take
+from ._training import StochasticTrainingMixin, _blas_threads, _normal_scores, _take
 from ._validation import Integers, check_network_size, check_sequences
 
 __all__ = ["BaseRecurrentNetwork", "InconsistentVersionWarning"]
@@ -38,6 +38,7 @@ _ROW_BLOCK = 48
 # Parameters of the estimators of whole sequences (classifier, regressor).
 SEQUENCE_MODEL_CONSTRAINTS = {
     "standardize": ["boolean"],
+    "normal_scores": ["boolean", StrOptions({"auto"})],
     "patch_size": [Integers(1, None, closed="left"), StrOptions({"auto"})],
     "input_noise": [Interval(Real, 0, None, closed="left")],
     "readout": [StrOptions(set(READOUTS))],
@@ -228,11 +229,14 @@ class BaseRecurrentNetwork(
         if getattr(self, "input_noise", 0.0):
             # relative to each feature's std, which standardized inputs have at
             # 1, and decaying with the learning rate of the adaptive schedule
-            scale = 1.0 if getattr(self, "standardize", False) else self._input_std
+            # (normal scores have a standard deviation of about 1)
+            scale = np.ones(net.n_inputs)
+            if not getattr(self, "standardize", False):
+                scale[: len(self._input_std)] = self._input_std
             optimizer = getattr(self, "_optimizer", None)
             if optimizer is not None:
                 scale = scale * (optimizer.learning_rate / self.learning_rate)
-            noise = np.broadcast_to(self.input_noise * scale, X.shape[2])
+            noise = self.input_noise * scale
         draws = None
         if random_state is not None:  # the whole batch's, drawn in this thread
             draws = net.draw(
@@ -274,17 +278,39 @@ class BaseRecurrentNetwork(
             loss += net.add_penalty(params, grads, self.alpha, total_weight)
         return loss, grads
 
-    def _standardize_inputs(self, X, mask):
-        """``X`` with each feature standardized as in training, when the
-        estimator has ``standardize=True``; padded steps stay zero."""
-        if not getattr(self, "standardize", False):
-            return X
-        # X / std - mean / std, not (X - mean) / std: no overflow near the
-        # float limits
-        X = X / self._input_std - self._input_mean / self._input_std
-        if mask is not None:
+    def _network_inputs(self, X, mask):
+        """``X`` as the network reads it: each feature standardized as in
+        training when the estimator has ``standardize=True``, then the normal
+        scores of the scored features (``normal_scores``) after the features;
+        padded steps stay zero."""
+        scores = None
+        if len(getattr(self, "_scored_features", ())):
+            scores = _normal_scores(X, self._scored_features, self._score_knots)
+        if getattr(self, "standardize", False):
+            # X / std - mean / std, not (X - mean) / std: no overflow near the
+            # float limits
+            X = X / self._input_std - self._input_mean / self._input_std
+        if scores is not None:
+            X = np.concatenate([X, scores], axis=2)
+        if mask is not None and X.shape[1]:
             X[~mask] = 0
         return X
+
+    @property
+    def _n_step_features(self):
+        """Features per time step of the fitted estimator's input (the
+        network reads them and their normal scores)."""
+        return self._net.n_inputs - len(getattr(self, "_scored_features", ()))
+
+    def _check_n_step_features(self, X):
+        """Raise if ``X`` has not the number of features per step of the
+        fitted estimator's input."""
+        n_features = self._n_step_features
+        if X.shape[2] != n_features:
+            raise ValueError(
+                f"X has {X.shape[2]} features per time step, but "
+                f"{type(self).__name__} was fitted with {n_features}."
+            )
 
     # -- prediction -------------------------------------------------------------
 
@@ -295,13 +321,8 @@ class BaseRecurrentNetwork(
         X, mask = check_sequences(
             self, X, reset=False, model_dtype=self.output_weights_.dtype
         )
-        n_features = self._net.n_inputs
-        if X.shape[2] != n_features:
-            raise ValueError(
-                f"X has {X.shape[2]} features per time step, but "
-                f"{type(self).__name__} was fitted with {n_features}."
-            )
-        return self._standardize_inputs(X, mask), mask
+        self._check_n_step_features(X)
+        return self._network_inputs(X, mask), mask
 
     def _map_features(self, X, mask, fn):
         """``fn`` of what the head reads, computed in chunks of sequences so

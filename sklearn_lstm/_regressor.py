@@ -68,6 +68,19 @@ class LSTMSequenceRegressor(
         first ``fit``), inside the model: LSTM gates saturate on inputs of
         large magnitude, so this makes the model work on data of any scale.
 
+    normal_scores : bool or 'auto', default='auto'
+        Whether the network also reads, next to each input feature, its
+        normal score: the feature's quantile among the real time steps of the
+        training data (set at the first ``fit``), sent through the standard
+        normal's inverse distribution function, as
+        :class:`~sklearn.preprocessing.QuantileTransformer` with
+        ``output_distribution='normal'`` does (piecewise linear between 100
+        quantiles, from -2.58 to 2.58). The scores spread values that a few
+        large ones squeeze together (counts, heavy tails, series of very
+        different scales) while the feature itself keeps its linear scale.
+        'auto' scores the features with at least 32 distinct values in
+        training, not binary, one-hot, coded or coarsely quantized ones.
+
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
         input feature at every step, as a fraction of that feature's standard
@@ -306,6 +319,7 @@ class LSTMSequenceRegressor(
         readout="last",
         patch_size="auto",
         standardize=True,
+        normal_scores="auto",
         input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,
@@ -337,6 +351,7 @@ class LSTMSequenceRegressor(
         self.readout = readout
         self.patch_size = patch_size
         self.standardize = standardize
+        self.normal_scores = normal_scores
         self.input_noise = input_noise
         self.dropout = dropout
         self.recurrent_dropout = recurrent_dropout

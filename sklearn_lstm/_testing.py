@@ -1,4 +1,5 @@
-"""Helpers for the tests: numerical gradients by centred differences."""
+"""Helpers for the tests: numerical gradients by centred differences, the
+batches that ``_loss_grad`` reads."""
 
 import numpy as np
 
@@ -20,3 +21,13 @@ def numerical_gradient(f, x, dout, h=1e-6):
 def relative_error(x, y):
     """Largest elementwise relative error, as in the CS231n gradient checks."""
     return np.max(np.abs(x - y) / np.maximum(1e-8, np.abs(x) + np.abs(y)))
+
+
+def network_batch(estimator, X, y):
+    """``(X, mask, targets, sample_weight)`` of a fitted ``estimator``'s
+    training data as ``_loss_grad`` reads them: ``X`` standardized and with
+    its normal scores, as ``fit`` gives it to the network."""
+    X, mask, targets, sample_weight = estimator._validate_fit_data(
+        X, y, None, reset=False, incremental=True, classes=None
+    )
+    return estimator._network_inputs(X, mask), mask, targets, sample_weight

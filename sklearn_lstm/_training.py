@@ -14,6 +14,7 @@ import contextlib
 import copy
 import functools
 import os
+import statistics
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -112,7 +113,7 @@ class StochasticTrainingMixin:
     def _prepare_fit_data(self, X, y, sample_weight, incremental, classes, first_pass):
         """Validate the data, draw the weights on a ``first_pass`` (else check
         that the data suit the fitted network), and return the training data
-        ``(X, mask, targets, sample_weight)``, inputs standardized."""
+        ``(X, mask, targets, sample_weight)``, ``X`` as the network reads it."""
         X, mask, targets, sample_weight = self._validate_fit_data(
             X,
             y,
@@ -123,17 +124,17 @@ class StochasticTrainingMixin:
         )
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(X.shape[2], targets.shape[-1], X.dtype, X.shape[1])
             self._input_mean, self._input_std = _feature_stats(X, mask, sample_weight)
+            self._scored_features, self._score_knots = _normal_score_knots(
+                X, mask, sample_weight, getattr(self, "normal_scores", False)
+            )
+            n_inputs = X.shape[2] + len(self._scored_features)
+            self._initialize(n_inputs, targets.shape[-1], X.dtype, X.shape[1])
         else:
             X = X.astype(self.output_weights_.dtype, copy=False)
             targets = targets.astype(X.dtype, copy=False)
+            self._check_n_step_features(X)
             fitted = self._net
-            if X.shape[2] != fitted.n_inputs:
-                raise ValueError(
-                    f"X has {X.shape[2]} features per time step, but "
-                    f"{type(self).__name__} was fitted with {fitted.n_inputs}."
-                )
             wanted = self._make_network(fitted.n_inputs, fitted.n_outputs, X.shape[1])
             # The patch size of the fitted network is kept, whatever the
             # length of the sequences that continue its training.
@@ -143,7 +144,7 @@ class StochasticTrainingMixin:
                     f"Cannot continue training a network of {fitted.describe()} "
                     f"with {wanted.describe()}; set warm_start=False to start afresh."
                 )
-        return self._standardize_inputs(X, mask), mask, targets, sample_weight
+        return self._network_inputs(X, mask), mask, targets, sample_weight
 
     def _weights_snapshot(self):
         """Copies of the fitted weights, for a callback's ``fitted_estimator``."""
@@ -510,19 +511,21 @@ def _usable_cores():
     return os.cpu_count() or 1
 
 
+def _weighted_steps(X, mask, sample_weight):
+    """The real steps of ``X``, ``(n_steps, n_features)``, and the weight of
+    each: its sequence's ``sample_weight``, so that weights act like repeated
+    sequences."""
+    if mask is None:
+        return X.reshape(-1, X.shape[2]), np.repeat(sample_weight, X.shape[1])
+    return X[mask], np.broadcast_to(sample_weight[:, None], mask.shape)[mask]
+
+
 def _feature_stats(X, mask, sample_weight):
     """Weighted mean and standard deviation of each feature over the real
-    steps of ``X`` (each step weighs its sequence's ``sample_weight``, so that
-    weights act like repeated sequences); a constant feature gets a standard
-    deviation of 1. Computed on ``X`` divided by its largest magnitude, so
-    that steps near the float limits do not overflow."""
-    D = X.shape[2]
-    if mask is None:
-        steps = X.reshape(-1, D)
-        weights = np.repeat(sample_weight, X.shape[1])
-    else:
-        steps = X[mask]
-        weights = np.broadcast_to(sample_weight[:, None], mask.shape)[mask]
+    steps of ``X``; a constant feature gets a standard deviation of 1.
+    Computed on ``X`` divided by its largest magnitude, so that steps near
+    the float limits do not overflow."""
+    steps, weights = _weighted_steps(X, mask, sample_weight)
     largest = np.abs(steps).max(axis=0).astype(np.float64)
     largest[~(largest > 0)] = 1.0
     scaled = steps / largest
@@ -530,6 +533,63 @@ def _feature_stats(X, mask, sample_weight):
     std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
     std = np.where(std > 0, std * largest, 1.0)
     return (mean * largest).astype(X.dtype), std.astype(X.dtype)
+
+
+# The normal-score map of a feature is piecewise linear between the values at
+# these quantiles of the training steps, sent to the standard normal's
+# quantiles of the same levels (from -2.58 to 2.58).
+_SCORE_LEVELS = (np.arange(100) + 0.5) / 100
+# normal_scores='auto' scores the features with at least this many distinct
+# values: not binary, one-hot or coded features, nor 4-bit pixels.
+_MIN_DISTINCT_VALUES = 32
+
+
+def _normal_score_knots(X, mask, sample_weight, normal_scores):
+    """The features to score (``normal_scores`` True, False or 'auto') and
+    the knots ``(values, scores)`` of each one's map, from the real steps of
+    ``X``.
+
+    The values are the feature's weighted quantiles at ``_SCORE_LEVELS``
+    (inverted CDF: weights act exactly as repeated sequences); a value that
+    several levels share (a mass point, such as many zeros) gets the mean of
+    their normal quantiles, so the map stays continuous and increasing.
+    """
+    if normal_scores != "auto" and not normal_scores:
+        return np.empty(0, dtype=np.intp), []
+    steps, weights = _weighted_steps(X, mask, sample_weight)
+    steps, weights = steps[weights > 0], weights[weights > 0]
+    weights = weights / weights.max()  # weights of any magnitude act alike
+    inv_cdf = statistics.NormalDist().inv_cdf
+    normal = np.array([inv_cdf(p) for p in _SCORE_LEVELS])
+    features, knots = [], []
+    for j in range(steps.shape[1]):
+        order = np.argsort(steps[:, j], kind="stable")
+        values = steps[order, j]
+        if (
+            normal_scores == "auto"
+            and np.count_nonzero(values[1:] != values[:-1]) + 1 < _MIN_DISTINCT_VALUES
+        ):
+            continue
+        cumulative = np.cumsum(weights[order], dtype=np.float64)
+        at = np.searchsorted(cumulative, _SCORE_LEVELS * cumulative[-1])
+        values, first = np.unique(
+            values[np.minimum(at, len(values) - 1)], return_index=True
+        )
+        scores = np.add.reduceat(normal, first) / np.diff(first, append=len(normal))
+        features.append(j)
+        knots.append((values.astype(X.dtype), scores.astype(X.dtype)))
+    return np.array(features, dtype=np.intp), knots
+
+
+def _normal_scores(X, features, knots):
+    """The normal scores ``(n_samples, n_timesteps, len(features))`` of the
+    scored ``features`` of ``X``: each value's place among the training
+    steps (see :func:`_normal_score_knots`), read on the standard normal's
+    scale; values beyond the training range get the extreme scores."""
+    scores = np.empty(X.shape[:2] + (len(features),), dtype=X.dtype)
+    for k, (j, (values, score)) in enumerate(zip(features, knots)):
+        scores[:, :, k] = np.interp(X[:, :, j], values, score)
+    return scores
 
 
 def _copied_attributes(estimator, net):

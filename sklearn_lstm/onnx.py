@@ -245,7 +245,7 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
             f"zipmap applies to classifiers only; got zipmap={zipmap!r} for "
             f"{type(estimator).__name__}."
         )
-    n_features = estimator._net.n_inputs
+    n_features = estimator._n_step_features
     initial_types = [("X", data_types.FloatTensorType([None, None, n_features]))]
     if sequence_lens:
         initial_types.append(("sequence_lens", data_types.Int32TensorType([None])))
@@ -482,15 +482,43 @@ def _features(graph, estimator, X, lens):
     this module shares; the heads differ.
     """
     _check_supported(estimator)
+    scores = _normal_scores(graph, estimator, X)
     if getattr(estimator, "standardize", False):  # as the model reads its inputs
         X = graph.node("Sub", [X, graph.const(estimator._input_mean)])
         X = graph.node("Div", [X, graph.const(estimator._input_std)])
+    if scores:
+        X = graph.node("Concat", [X, *scores], axis=2)
     x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
     Y, Y_h = _lstm_stack(graph, estimator, x, lens)
     readout = estimator._net.readout
     if readout is None:
         return Y
     return _READOUTS[readout](graph, Y, Y_h, lens)
+
+
+def _normal_scores(graph, estimator, X):
+    """The normal scores of the scored features of ``X``, one ``(N, T, 1)``
+    output each: ``np.interp`` between the knots, as a sum over the segments
+    of ``slope * (clip(x, left, right) - left)`` plus the first knot's score
+    (``Max``, ``Min``, ``Sub`` broadcast over the segments; ``MatMul`` sums)."""
+    scores = []
+    for j, (values, knot_scores) in zip(
+        getattr(estimator, "_scored_features", ()),
+        getattr(estimator, "_score_knots", ()),
+    ):
+        values = values.astype(np.float64)
+        x = graph.node("Gather", [X, graph.const([j])], axis=2)
+        if len(values) == 1:  # a constant feature in training: a constant score
+            score = graph.node("Mul", [x, graph.const(0.0)])
+        else:
+            left, right = values[:-1], values[1:]
+            slopes = np.diff(knot_scores.astype(np.float64)) / (right - left)
+            x = graph.node("Max", [x, graph.const(left)])
+            x = graph.node("Min", [x, graph.const(right)])
+            x = graph.node("Sub", [x, graph.const(left)])
+            score = graph.node("MatMul", [x, graph.const(slopes[:, None])])
+        scores.append(graph.node("Add", [score, graph.const([knot_scores[0]])]))
+    return scores
 
 
 def _label_of(graph, estimator, proba, label):

@@ -49,11 +49,13 @@ N_OUT = 4 * FAST["hidden_size"]
 # The former defaults' network and training, for the tests of what holds only
 # there (the shapes of a one-direction network, the state after the last step,
 # exact losses and steps): one direction, the softmax on the last state, raw
-# inputs, no noise or dropout in training, a constant learning rate.
+# inputs without normal scores, no noise or dropout in training, a constant
+# learning rate.
 PLAIN = {
     "bidirectional": False,
     "readout": "last",
     "standardize": False,
+    "normal_scores": False,
     "input_noise": 0.0,
     "dropout": 0.0,
     "learning_rate_schedule": "constant",
@@ -96,7 +98,9 @@ def _initial_params(est, n_features, n_outputs, dtype=np.float64):
     """The weights ``fit`` starts from: ``_initialize`` with a fresh random state."""
     init = clone(est)
     init._random_state = check_random_state(est.random_state)
-    init._initialize(n_features, n_outputs, dtype, N_TIMESTEPS)
+    # a fitted network also reads the normal scores of its scored features
+    n_inputs = n_features + len(getattr(est, "_scored_features", ()))
+    init._initialize(n_inputs, n_outputs, dtype, N_TIMESTEPS)
     return init
 
 
@@ -109,7 +113,7 @@ def binary_data():
 @pytest.fixture(scope="module")
 def clf(binary_data):
     X, _, y, _ = binary_data
-    return LSTMSequenceClassifier(max_iter=30, **FAST, **PATIENCE).fit(X, y)
+    return LSTMSequenceClassifier(max_iter=60, **FAST, **PATIENCE).fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +154,8 @@ def test_2d_input_is_univariate_3d():
     est2 = clone(est).fit(X2, y)
     est3 = clone(est).fit(X2[:, :, np.newaxis], y)
     _assert_same_weights(est2, est3)
-    assert est2.input_weights_[0].shape == (1, 4 * FAST["hidden_size"])
+    # the feature and its normal score
+    assert est2.input_weights_[0].shape == (2, 4 * FAST["hidden_size"])
     assert est2.n_features_in_ == est3.n_features_in_ == N_TIMESTEPS
     assert_array_equal(est2.predict_proba(X2), est3.predict_proba(X2[:, :, None]))
     # Either form predicts with either model.
@@ -399,10 +404,12 @@ def test_weight_shapes(n_layers, n_classes, bidirectional):
         max_iter=1,
         random_state=0,
     ).fit(X, y)
-    # One entry per layer and direction, layer by layer; a layer above the
-    # first reads both directions' states of the layer below.
+    # One entry per layer and direction, layer by layer; the first layer reads
+    # the 3 features and their normal scores, a layer above the first both
+    # directions' states of the layer below.
     n_dir = 2 if bidirectional else 1
-    assert [W.shape for W in est.input_weights_] == [(3, 4 * H)] * n_dir + [
+    assert_array_equal(est._scored_features, [0, 1, 2])
+    assert [W.shape for W in est.input_weights_] == [(6, 4 * H)] * n_dir + [
         (n_dir * H, 4 * H)
     ] * n_dir * (n_layers - 1)
     assert [W.shape for W in est.recurrent_weights_] == [(H, 4 * H)] * (
@@ -462,7 +469,7 @@ def test_forget_bias_starts_at_one_after_fit():
 def test_training_attributes(fitted, binary_data, request):
     clf = request.getfixturevalue(fitted)
     X = binary_data[0]
-    assert clf.n_iter_ == len(clf.loss_curve_) == 30
+    assert clf.n_iter_ == len(clf.loss_curve_) == clf.max_iter
     assert clf.t_ == clf.n_iter_ * len(X)
     assert clf.best_loss_ == min(clf.loss_curve_)
     assert clf.loss_ == clf.loss_curve_[-1]
@@ -560,7 +567,7 @@ def test_early_stopping_restores_the_best_weights():
     assert est.t_ == est.n_iter_ * len(idx_train)  # trained on the rest only
     # _validation_score reads inputs standardized, as fit passes them.
     val_score = est._validation_score(
-        est._standardize_inputs(X[idx_val], None),
+        est._network_inputs(X[idx_val], None),
         None,
         targets[idx_val],
         np.ones(len(idx_val)),

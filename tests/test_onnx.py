@@ -128,6 +128,28 @@ def test_every_readout_and_direction_without_sequence_lens(variant):
     assert_allclose(proba, variant.predict_proba(X), rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("normal_scores", ["auto", True, False])
+def test_normal_scores_match(normal_scores):
+    """A heavy-tailed feature, a binary one (scored only with True) and a
+    constant one (a single knot with True); values beyond the training range
+    too."""
+    X, y = _data(n_samples=60, seed=6)
+    rng = np.random.RandomState(6)
+    X = np.stack(
+        [
+            np.exp(3 * X[:, :, 0]),
+            rng.randint(0, 2, X.shape[:2]),
+            np.full(X.shape[:2], 2.0),
+        ],
+        axis=2,
+    )
+    clf = _fit(_ragged(X), y, hidden_size=3, max_iter=3, normal_scores=normal_scores)
+    assert len(clf._scored_features) == {"auto": 1, True: 3, False: 0}[normal_scores]
+    X_test = _ragged(X * rng.choice([0.5, 1.0, 4.0], size=X.shape))
+    _, proba = _session(to_onnx(clf)).run(None, onnx_inputs(X_test))
+    assert_allclose(proba, clf.predict_proba(X_test), rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("readout", ["mean", "max", "mean_max"])
 def test_readouts_before_opset_18(readout):
     """Before opset 18, ReduceMean and ReduceMax take ``axes`` as an attribute."""

@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_lstm import LSTMSequenceClassifier, LSTMSequenceTagger, _training
 from sklearn_lstm._network import Network
+from sklearn_lstm._testing import network_batch
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -43,9 +44,7 @@ def test_sharded_gradients_equal_unsharded(est, n_workers, monkeypatch):
     if isinstance(est, LSTMSequenceTagger):
         y = [np.random.RandomState(1).randint(0, 3, size=7) for _ in range(230)]
     est.set_params(max_iter=1, random_state=0).fit(X, y)
-    Xv, mask, targets, _ = est._validate_fit_data(
-        X, y, None, reset=False, incremental=True, classes=None
-    )
+    Xv, mask, targets, _ = network_batch(est, X, y)
     weights = np.random.RandomState(2).uniform(0.5, 2, size=len(Xv))
     whole = est._loss_grad(
         Xv, mask, targets, weights, random_state=np.random.RandomState(3)
