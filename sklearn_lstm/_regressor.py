@@ -68,7 +68,7 @@ class LSTMSequenceRegressor(
         first ``fit``), inside the model: LSTM gates saturate on inputs of
         large magnitude, so this makes the model work on data of any scale.
 
-    normal_scores : bool or 'auto', default='auto'
+    normal_scores : bool or 'auto', default=False
         Whether the network also reads, next to each input feature, its
         normal score: the feature's quantile among the real time steps of the
         training data (set at the first ``fit``), sent through the standard
@@ -80,6 +80,9 @@ class LSTMSequenceRegressor(
         different scales) while the feature itself keeps its linear scale.
         'auto' scores the features with at least 32 distinct values in
         training, not binary, one-hot, coded or coarsely quantized ones.
+        False by default here, unlike the classifier: on two regression
+        datasets (Tecator, Covid3Month) the scores raised the test RMSE (5.74
+        to 7.18, 0.0427 to 0.0434, seeds 0 to 2).
 
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
@@ -319,7 +322,7 @@ class LSTMSequenceRegressor(
         readout="last",
         patch_size="auto",
         standardize=True,
-        normal_scores="auto",
+        normal_scores=False,
         input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,

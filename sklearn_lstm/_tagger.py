@@ -45,7 +45,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         first ``fit``), inside the model: LSTM gates saturate on inputs of
         large magnitude, so this makes the model work on data of any scale.
 
-    normal_scores : bool or 'auto', default='auto'
+    normal_scores : bool or 'auto', default=False
         Whether the network also reads, next to each input feature, its
         normal score: the feature's quantile among the real time steps of the
         training data (set at the first ``fit``), sent through the standard
@@ -57,6 +57,8 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         different scales) while the feature itself keeps its linear scale.
         'auto' scores the features with at least 32 distinct values in
         training, not binary, one-hot, coded or coarsely quantized ones.
+        False by default here, unlike the classifier: no tagging data has
+        measured them yet.
 
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
@@ -278,7 +280,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         n_layers=1,
         bidirectional=False,
         standardize=True,
-        normal_scores="auto",
+        normal_scores=False,
         input_noise=0.0,
         dropout=0.0,
         recurrent_dropout=0.0,

@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
+from estimator_cases import CASES
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -164,6 +165,7 @@ def test_the_network_reads_the_features_then_their_scores(dtype):
     "Estimator", [LSTMSequenceClassifier, LSTMSequenceRegressor, LSTMSequenceTagger]
 )
 def test_every_sequence_estimator_scores_a_heavy_tail(Estimator):
+    # the classifier's default, an option of the regressor and the tagger
     rng = np.random.RandomState(0)
     X = rng.lognormal(sigma=3.0, size=(30, 5, 1))
     y = {
@@ -171,25 +173,21 @@ def test_every_sequence_estimator_scores_a_heavy_tail(Estimator):
         LSTMSequenceRegressor: rng.normal(size=30),
         LSTMSequenceTagger: rng.randint(0, 2, size=(30, 5)),
     }[Estimator]
-    est = _fit(Estimator(hidden_size=3, max_iter=1, random_state=0), X, y)
+    est = Estimator(hidden_size=3, max_iter=1, normal_scores="auto", random_state=0)
+    est = _fit(est, X, y)
     assert_array_equal(est._scored_features, [0])
     assert est.input_weights_[0].shape[0] == 2
     with pytest.raises(ValueError, match="2 features per time step.*fitted with 1"):
         est.predict(np.concatenate([X, X], axis=2))
 
 
-# The seeded instance of test_common with every feature scored, constant ones
-# included (check_fit2d_1feature and the like), not only the default 'auto'.
+# The seeded instances of test_common with every feature scored, constant ones
+# included, not only the classifier's default 'auto'.
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @parametrize_with_checks(
     [
-        LSTMSequenceClassifier(
-            hidden_size=4,
-            learning_rate=0.05,
-            max_iter=5,
-            random_state=0,
-            normal_scores=True,
-        )
+        CASES[name].make_estimator().set_params(normal_scores=True)
+        for name in ["LSTMSequenceClassifier", "LSTMSequenceRegressor"]
     ],
     expected_failed_checks=_expected_failed_checks,
 )
