@@ -1179,7 +1179,10 @@ def test_remembers_the_first_step_over_30_steps():
         hidden_size=16,
         learning_rate=0.01,
         batch_size=25,
-        max_iter=40,
+        # The loss stays on a plateau at chance until the network finds the
+        # first step; how long depends on the seed: with this one, more than
+        # 40 epochs (0.51 test accuracy after 40, 0.97 after 80).
+        max_iter=80,
         n_iter_no_change=100,  # do not stop on the plateau before it learns
         random_state=0,
         # One direction, read after the last step: the first step's sign has
