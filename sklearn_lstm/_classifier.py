@@ -242,8 +242,10 @@ class LSTMSequenceClassifier(
     input_weights_ : list of ndarray
         Input-to-gates weights of each layer and direction, shape
         ``(n_inputs_l, 4 * hidden_size)``, with ``n_inputs_0`` the number of
-        features per time step and ``n_inputs_l`` the width of the layer
-        below (``hidden_size``, or ``2 * hidden_size`` when bidirectional).
+        features per time step plus the number of scored ones (their normal
+        scores follow the features, see ``normal_scores``), times
+        ``patch_size_``, and ``n_inputs_l`` the width of the layer below
+        (``hidden_size``, or ``2 * hidden_size`` when bidirectional).
         Gates are packed in the order (i, f, g, o): input, forget, candidate,
         output, as in PyTorch. The list holds layer 0, then (when
         bidirectional) layer 0's backward direction, then layer 1...: entry

@@ -33,7 +33,9 @@ def _fitted(bidirectional, n_layers, readout):
         n_layers=n_layers,
         bidirectional=bidirectional,
         readout=readout,
-        standardize=False,  # the network alone: torch reads the raw inputs
+        # the network alone: torch reads the raw inputs, without normal scores
+        standardize=False,
+        normal_scores=False,
         max_iter=3,
         learning_rate=0.05,
         random_state=0,
