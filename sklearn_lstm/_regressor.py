@@ -43,9 +43,12 @@ class LSTMSequenceRegressor(
     n_layers : int, default=1
         Number of stacked LSTM layers.
 
-    bidirectional : bool, default=False
+    bidirectional : bool, default=True
         Whether each layer also reads the sequences backwards, and passes on
-        both directions' states (``2 * hidden_size`` features).
+        both directions' states (``2 * hidden_size`` features). True by
+        default: it lowered the test RMSE on each of three regression datasets
+        (Tecator 5.74 to 4.79, Covid3Month 0.0427 to 0.0421,
+        CardanoSentiment 0.398 to 0.356; seeds 0 to 2).
 
     readout : {'last', 'mean', 'max', 'mean_max'}, default='last'
         What the output layer reads of the top layer's hidden states: the
@@ -80,9 +83,10 @@ class LSTMSequenceRegressor(
         different scales) while the feature itself keeps its linear scale.
         'auto' scores the features with at least 32 distinct values in
         training, not binary, one-hot, coded or coarsely quantized ones.
-        False by default here, unlike the classifier: on two regression
-        datasets (Tecator, Covid3Month) the scores raised the test RMSE (5.74
-        to 7.18, 0.0427 to 0.0434, seeds 0 to 2).
+        False by default here, unlike the classifier: with both directions
+        read, the scores lowered the test RMSE on Tecator (4.79 to 3.72) and
+        CardanoSentiment (0.356 to 0.342) but raised it on Covid3Month
+        (0.0421 to 0.0462, worse than the mean's 0.0447; seeds 0 to 2).
 
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
@@ -318,7 +322,7 @@ class LSTMSequenceRegressor(
         hidden_size=32,
         *,
         n_layers=1,
-        bidirectional=False,
+        bidirectional=True,
         readout="last",
         patch_size="auto",
         standardize=True,

@@ -57,7 +57,8 @@ def test_multi_output(data):
     reg = LSTMSequenceRegressor(**FAST).fit(X, Y)
     pred = reg.predict(X)
     assert pred.shape == (len(y), 2)
-    assert reg.output_weights_.shape == (8, 2)
+    # both directions' last states, 8 units each, to two outputs
+    assert reg.output_weights_.shape == (16, 2)
     assert r2_score(Y, pred, multioutput="raw_values").min() > 0.9
 
 
