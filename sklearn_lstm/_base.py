@@ -283,16 +283,20 @@ class BaseRecurrentNetwork(
         training when the estimator has ``standardize=True``, then the normal
         scores of the scored features (``normal_scores``) after the features;
         padded steps stay zero."""
+        scored = len(getattr(self, "_scored_features", ())) > 0
+        standardize = getattr(self, "standardize", False)
+        if not (scored or standardize):
+            return X
         scores = None
-        if len(getattr(self, "_scored_features", ())):
+        if scored:
             scores = _normal_scores(X, self._scored_features, self._score_knots)
-        if getattr(self, "standardize", False):
+        if standardize:
             # X / std - mean / std, not (X - mean) / std: no overflow near the
             # float limits
             X = X / self._input_std - self._input_mean / self._input_std
-        if scores is not None:
+        if scored:
             X = np.concatenate([X, scores], axis=2)
-        if mask is not None and X.shape[1]:
+        if mask is not None:
             X[~mask] = 0
         return X
 
