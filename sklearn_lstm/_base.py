@@ -287,8 +287,7 @@ class BaseRecurrentNetwork(
         standardize = getattr(self, "standardize", False)
         if not (scored or standardize):
             return X
-        scores = None
-        if scored:
+        if scored:  # of the raw values
             scores = _normal_scores(X, self._scored_features, self._score_knots)
         if standardize:
             # X / std - mean / std, not (X - mean) / std: no overflow near the

@@ -539,6 +539,7 @@ def _feature_stats(X, mask, sample_weight):
 # these quantiles of the training steps, sent to the standard normal's
 # quantiles of the same levels (from -2.58 to 2.58).
 _SCORE_LEVELS = (np.arange(100) + 0.5) / 100
+_SCORE_NORMALS = np.array([statistics.NormalDist().inv_cdf(p) for p in _SCORE_LEVELS])
 # normal_scores='auto' scores the features with at least this many distinct
 # values: not binary, one-hot or coded features, nor 4-bit pixels.
 _MIN_DISTINCT_VALUES = 32
@@ -559,8 +560,6 @@ def _normal_score_knots(X, mask, sample_weight, normal_scores):
     steps, weights = _weighted_steps(X, mask, sample_weight)
     steps, weights = steps[weights > 0], weights[weights > 0]
     weights = weights / weights.max()  # weights of any magnitude act alike
-    inv_cdf = statistics.NormalDist().inv_cdf
-    normal = np.array([inv_cdf(p) for p in _SCORE_LEVELS])
     features, knots = [], []
     for j in range(steps.shape[1]):
         order = np.argsort(steps[:, j], kind="stable")
@@ -575,7 +574,9 @@ def _normal_score_knots(X, mask, sample_weight, normal_scores):
         values, first = np.unique(
             values[np.minimum(at, len(values) - 1)], return_index=True
         )
-        scores = np.add.reduceat(normal, first) / np.diff(first, append=len(normal))
+        scores = np.add.reduceat(_SCORE_NORMALS, first) / np.diff(
+            first, append=len(_SCORE_NORMALS)
+        )
         features.append(j)
         knots.append((values.astype(X.dtype), scores.astype(X.dtype)))
     return np.array(features, dtype=np.intp), knots
