@@ -380,7 +380,9 @@ class StochasticTrainingMixin:
                 weight = float(sample_weight[b].sum())
                 if weight > 0:
                     loss = self._train_step(
-                        X[b], _take(mask, b), targets[b], sample_weight[b], shards
+                        *_rows(X, mask, targets, b),
+                        sample_weight[b],
+                        shards,
                     )
                     accumulated_loss += loss * weight
                     first_loss = loss if first_loss is None else first_loss
@@ -623,6 +625,20 @@ def _blas_threads(n_rows, recurrent_weights):
     if work >= _BLAS_THREADING_MIN_WORK:
         return contextlib.nullcontext()
     return _threadpool_controller().limit(limits=1, user_api="blas")
+
+
+def _rows(X, mask, targets, rows):
+    """Rows ``rows`` of ``(X, mask, targets)`` (``targets`` may be None)
+    without the padded steps after their longest sequence: the network's
+    outputs for the real steps do not change, and a batch of short sequences
+    costs only their steps."""
+    if mask is None:
+        return X[rows], None, None if targets is None else targets[rows]
+    mask = mask[rows]
+    n_steps = int(mask.sum(axis=1).max())
+    if targets is not None:  # the tagger's have a step axis
+        targets = targets[rows, :n_steps] if targets.ndim == 3 else targets[rows]
+    return X[rows, :n_steps], mask[:, :n_steps], targets
 
 
 def _take(mask, idx):

@@ -5,7 +5,7 @@ gates, states and their gradients: ``(T, N, 4H)`` numbers and more). Allocated
 afresh, they are returned to the system when freed (glibc trims the heap and
 unmaps large blocks), and the next batch pays page faults to get the memory
 back. A :class:`Workspace` keeps them instead: an array asked for under the
-same name, shape and dtype as last time is the same memory, overwritten.
+same name and dtype, no larger than before, is the same memory, overwritten.
 
 The functions that take a workspace stay pure functions of their inputs; what
 they return may live in its arrays, and is then valid until the next call
@@ -13,18 +13,21 @@ with the same workspace. A workspace is not thread-safe: each thread (each
 shard of a minibatch) needs its own.
 """
 
+import math
+
 import numpy as np
 
 
 class Workspace:
     """Named arrays kept between calls, and named sub-workspaces.
 
-    Each name keeps one array, the last one asked for: a batch of another
-    shape (the last, smaller batch of an epoch) replaces it, so that the
-    workspace never holds more than the arrays of one batch. Arrays that do
-    not outlive a call are asked for with :meth:`scratch`, and shared by the
-    workspace and all its sub-workspaces, so that keeping them adds nothing
-    to the memory a batch needs.
+    Each name keeps one block of memory, as large as the largest array asked
+    for under it: a smaller batch (the last of an epoch, or a batch of
+    shorter sequences) gets a view of its start, so that the workspace never
+    holds more than the arrays of the largest batch and never reallocates
+    for a smaller one. Arrays that do not outlive a call are asked for with
+    :meth:`scratch`, and shared by the workspace and all its sub-workspaces,
+    so that keeping them adds nothing to the memory a batch needs.
     """
 
     def __init__(self, _scratch=None):
@@ -57,15 +60,16 @@ class Workspace:
 
 
 def _reuse(arrays, name, shape, dtype):
-    """``arrays[name]`` if it has ``shape`` and ``dtype``, else a new one there
-    (the old one is let go first, so that its memory can serve the new one)."""
-    array = arrays.get(name)
-    if array is not None and array.shape == shape and array.dtype == dtype:
-        return array
-    del array
-    arrays.pop(name, None)
-    array = arrays[name] = np.empty(shape, dtype=dtype)
-    return array
+    """An array of ``shape`` and ``dtype`` on the memory kept as
+    ``arrays[name]``, which is replaced (let go first, so that its memory can
+    serve the new one) when it is too small or of another dtype."""
+    size = math.prod(shape)
+    memory = arrays.get(name)
+    if memory is None or memory.dtype != dtype or memory.size < size:
+        del memory
+        arrays.pop(name, None)
+        memory = arrays[name] = np.empty(size, dtype=dtype)
+    return memory[:size].reshape(shape)
 
 
 class _Fresh:

@@ -201,6 +201,62 @@ def test_trailing_nan_padding_equals_ragged_list(estimator_case):
     _assert_same_outputs(_outputs(a, seqs, case.name), _outputs(a, padded, case.name))
 
 
+def _ragged(case):
+    """The case's sequences cut to lengths 2 to 6, in no order of length."""
+    lengths = [2 + (3 * i) % 5 for i in range(len(case.X))]
+    return [x[:n] for x, n in zip(case.X, lengths)]
+
+
+def test_ragged_chunks_give_each_sequence_its_own_result(estimator_case, monkeypatch):
+    """Prediction sorts ragged sequences by length into chunks, each cut to
+    its longest sequence; every sequence still gets, bit for bit, what it
+    gets alone."""
+    import sklearn_lstm._base as base
+
+    case = estimator_case
+    if not (case.variable_length and case.array_input):
+        pytest.skip(f"{case.name} does not read ragged arrays")
+    est = _fitted(case)
+    seqs = _ragged(case)
+    alone = [_outputs(est, [s], case.name) for s in seqs]
+    # A cache budget of about two sequences: many chunks of unequal lengths.
+    monkeypatch.setattr(base, "_PREDICT_CACHE_SIZE", 2 * 6 * 4 * 8)
+    together = _outputs(est, seqs, case.name)
+    for i, expected in enumerate(alone):
+        got = {
+            m: [out[i]] if isinstance(out, list) else out[i : i + 1]
+            for m, out in together.items()
+        }
+        _assert_same_outputs(got, expected)
+
+
+def test_trimmed_batch_has_the_same_loss_and_gradients(estimator_case):
+    """Training cuts each minibatch to its longest sequence: the loss and
+    gradients are those of the batch padded to the longest of all."""
+    from sklearn_lstm._testing import network_batch
+    from sklearn_lstm._training import _rows
+
+    case = estimator_case
+    if not (case.variable_length and case.array_input):
+        pytest.skip(f"{case.name} does not read ragged arrays")
+    est = _fitted(case)
+    X, mask, targets, sample_weight = network_batch(est, _ragged(case), case.y)
+    short = mask.sum(axis=1) < mask.shape[1]
+    X, mask, targets, sample_weight = (
+        X[short],
+        mask[short],
+        targets[short],
+        sample_weight[short],
+    )
+    Xt, mask_t, targets_t = _rows(X, mask, targets, np.arange(len(X)))
+    assert Xt.shape[1] < X.shape[1]
+    loss, grads = est._loss_grad(X, mask, targets, sample_weight)
+    loss_t, grads_t = est._loss_grad(Xt, mask_t, targets_t, sample_weight)
+    assert loss_t == pytest.approx(loss, rel=1e-12)
+    for g, g_t in zip(grads, grads_t):
+        np.testing.assert_allclose(g_t, g, rtol=1e-10, atol=1e-14)
+
+
 def test_predict_ignores_hyperparameters_changed_after_fit(estimator_case):
     """``predict`` reads the fitted weights, not ``hidden_size``/``n_layers``."""
     est = _fitted(estimator_case)

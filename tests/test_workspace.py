@@ -81,20 +81,25 @@ def test_workspace_gives_the_numbers_of_fresh_arrays(
             assert_array_equal(g, fresh)
 
 
-def test_workspace_keeps_the_last_array_of_each_name():
+def test_workspace_keeps_the_largest_memory_of_each_name():
     workspace = Workspace()
     a = workspace.empty("a", (2, 3), np.float64)
-    assert workspace.empty("a", (2, 3), np.float64) is a
-    assert workspace.empty("b", (2, 3), np.float64) is not a
-    for shape, dtype in [((3, 2), np.float64), ((2, 3), np.float32)]:
-        other = workspace.empty("a", shape, dtype)
-        assert other.shape == shape and other.dtype == dtype
-        assert workspace.empty("a", shape, dtype) is other  # a replaced
+    assert np.shares_memory(workspace.empty("a", (2, 3), np.float64), a)
+    assert np.shares_memory(workspace.empty("a", (3, 2), np.float64), a)
+    small = workspace.empty("a", (1, 3), np.float64)  # the start of a's memory
+    assert small.shape == (1, 3) and small.flags.c_contiguous
+    assert np.shares_memory(small, a)
+    assert not np.shares_memory(workspace.empty("b", (2, 3), np.float64), a)
+    big = workspace.empty("a", (4, 3), np.float64)  # too large: replaced
+    assert big.shape == (4, 3) and not np.shares_memory(big, a)
+    assert np.shares_memory(workspace.empty("a", (2, 3), np.float64), big)
+    single = workspace.empty("a", (2, 3), np.float32)  # another dtype: replaced
+    assert single.dtype == np.float32 and not np.shares_memory(single, big)
     a = workspace.empty("a", (2, 3), np.float64)
     a[...] = 1
     assert_array_equal(workspace.zeros("a", (2, 3), np.float64), 0)
     assert workspace.child(0) is workspace.child(0)
-    assert workspace.child(0).empty("a", (2, 3), np.float64) is not a
+    assert not np.shares_memory(workspace.child(0).empty("a", (2, 3), np.float64), a)
 
 
 @pytest.mark.parametrize(
