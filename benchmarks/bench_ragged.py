@@ -1,22 +1,25 @@
 """Fit and predict time on sequences of unequal lengths: trimmed against padded.
 
-Training cuts each minibatch to its longest sequence, and prediction sorts the
+Training shuffles sequences of unequal lengths into minibatches of similar
+lengths and computes each up to its longest sequence; prediction sorts the
 sequences by length into chunks, each cut to its longest sequence
-(``_rows`` in ``sklearn_lstm/_training.py``). The network's outputs for the
-real steps are the same either way (``tests/test_reliability.py`` checks it);
-only the work on padded steps goes. This script times the default
-:class:`~sklearn_lstm.LSTMSequenceClassifier` both ways on synthetic ragged
-data whose lengths spread like two real datasets':
+(``_minibatches`` and ``_rows`` in ``sklearn_lstm/_training.py``). The
+network's outputs for the real steps are the same either way
+(``tests/test_reliability.py`` checks it); only the work on padded steps goes.
+This script times the default :class:`~sklearn_lstm.LSTMSequenceClassifier`
+both ways on synthetic ragged data whose lengths spread like two real
+datasets':
 
 * ``plaid-like``: 537 univariate series of 100 to 1,344 steps, log-uniform
   (PLAID's lengths span the same range, median about 300);
 * ``vowels-like``: 270 series of 7 to 29 steps of 12 features, uniform
   (JapaneseVowels).
 
-"padded" runs the same code with ``_rows`` keeping every step, as before
-the change. The runs alternate (trimmed, padded, trimmed, ...) so that
-the load of the machine hits both alike; the script prints medians and their
-ratio. Epochs are fixed (``max_iter``, ``tol=0``).
+"padded" runs the same code with ``_rows`` keeping every step, padded to the
+longest sequence of all: what every minibatch cost before. The runs alternate
+(trimmed, padded, trimmed, ...) so that the load of the machine hits both
+alike; the script prints medians and their ratio. Epochs are fixed
+(``max_iter``, ``tol=0``).
 
 Run: ``python benchmarks/bench_ragged.py [--repeats 3] [--epochs 3]``
 """

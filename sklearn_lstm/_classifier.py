@@ -159,7 +159,9 @@ class LSTMSequenceClassifier(
         Only used when early_stopping=True.
 
     shuffle : bool, default=True
-        Whether to shuffle the samples before each epoch.
+        Whether to shuffle the samples before each epoch. Sequences of
+        unequal lengths are shuffled into minibatches of similar lengths
+        (see the user guide), each computed up to its longest sequence.
 
     momentum : float, default=0.9
         Momentum of the updates. Only used when solver='sgd'.

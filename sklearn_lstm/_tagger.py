@@ -128,7 +128,9 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         Only used when early_stopping=True.
 
     shuffle : bool, default=True
-        Whether to shuffle the sequences before each epoch.
+        Whether to shuffle the sequences before each epoch. Sequences of
+        unequal lengths are shuffled into minibatches of similar lengths
+        (see the user guide), each computed up to its longest sequence.
 
     momentum : float, default=0.9
         Momentum of the updates. Only used when solver='sgd'.

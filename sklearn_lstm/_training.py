@@ -52,6 +52,15 @@ _BLAS_THREADING_MIN_WORK = 2**22
 _SHARD_MIN_ROWS = 50
 _MAX_SHARDS = 2
 
+# Shuffled sequences of unequal lengths go into minibatches of similar lengths
+# (_minibatches): sorted by length times a random factor within exp(+-0.2),
+# 0.82 to 1.22. Against random minibatches, each cut to its longest sequence,
+# on the ragged datasets of benchmarks/bench_ucr.py (seeds 0-2, mean test
+# accuracy): PickupGestureWiimoteZ 0.820 against 0.813, JapaneseVowels 0.981
+# against 0.977, PLAID 0.741 against 0.727, in 0.73x, 0.88x and 0.67x the fit
+# time (the two runs side by side).
+_LENGTH_NOISE = 0.2
+
 # max_iter='auto' and n_iter_no_change='auto': at least this many epochs and
 # this many minibatch updates. An epoch of a small training set is one or two
 # updates, so limits in epochs alone would stop it long before a training set
@@ -366,17 +375,13 @@ class StochasticTrainingMixin:
         Returns the mean loss and the loss of the first batch, which was
         computed before any update of this epoch.
         """
-        n_samples = X.shape[0]
-        idx = np.arange(n_samples)
-        if self.shuffle:
-            idx = shuffle(idx, random_state=self._random_state)
         accumulated_loss, first_loss = 0.0, None
         blas = _blas_threads(batch_size, self.recurrent_weights_)
         if shards is not None and shards.parallel:  # one BLAS thread per shard
             blas = _threadpool_controller().limit(limits=1, user_api="blas")
+        random_state = self._random_state if self.shuffle else None
         with blas:
-            for batch in gen_batches(n_samples, batch_size):
-                b = idx[batch]
+            for b in _minibatches(X.shape[0], batch_size, mask, random_state):
                 weight = float(sample_weight[b].sum())
                 if weight > 0:
                     loss = self._train_step(
@@ -625,6 +630,29 @@ def _blas_threads(n_rows, recurrent_weights):
     if work >= _BLAS_THREADING_MIN_WORK:
         return contextlib.nullcontext()
     return _threadpool_controller().limit(limits=1, user_api="blas")
+
+
+def _minibatches(n_samples, batch_size, mask, random_state):
+    """The index arrays of an epoch's minibatches: in order without a
+    ``random_state``, else shuffled.
+
+    Sequences of unequal lengths (``mask`` given) are shuffled into
+    minibatches of similar lengths, taken in random order: sorted by their
+    length times a random factor between ``exp(-_LENGTH_NOISE)`` and
+    ``exp(_LENGTH_NOISE)``, so that neighbours in length still meet in
+    different minibatches from one epoch to the next, while a minibatch of
+    short sequences costs only their steps (:func:`_rows`).
+    """
+    idx = np.arange(n_samples)
+    if random_state is not None:
+        idx = shuffle(idx, random_state=random_state)
+    batches = [idx[batch] for batch in gen_batches(n_samples, batch_size)]
+    if random_state is None or mask is None or len(batches) == 1:
+        return batches
+    noise = random_state.uniform(-_LENGTH_NOISE, _LENGTH_NOISE, size=n_samples)
+    idx = idx[np.argsort(mask.sum(axis=1)[idx] * np.exp(noise), kind="stable")]
+    batches = [idx[batch] for batch in gen_batches(n_samples, batch_size)]
+    return [batches[k] for k in random_state.permutation(len(batches))]
 
 
 def _rows(X, mask, targets, rows):
