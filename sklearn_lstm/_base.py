@@ -56,14 +56,23 @@ SEQUENCE_MODEL_CONSTRAINTS = {
 }
 
 
-# patch_size='auto' reads sequences in at most this many recurrent steps.
+# patch_size='auto' reads this share of the training sequences (the shortest)
+# in at most this many recurrent steps. A share, not all of them, so that a
+# few long outliers do not coarsen every sequence: PLAID's 537 series have 100
+# to 1,344 steps, 500 at the 90th percentile, and patches of 8 steps instead
+# of 21 raised its test accuracy from 0.741 to 0.777 (seeds 0-2), in 1.6x the
+# fit time; PickupGestureWiimoteZ (29 to 361 steps) went from patches of 6 to
+# 4, 0.820 to 0.807 (50 test series: within a series of the seeds' spread).
 _AUTO_PATCH_STEPS = 64
+_AUTO_PATCH_SHARE = 0.9
 
 
 def resolve_patch_size(patch_size, n_timesteps):
-    """The patch size for training sequences of ``n_timesteps`` steps."""
+    """The patch size for training sequences of ``n_timesteps`` steps: the
+    lengths of the sequences, or the one length of them all."""
     if patch_size == "auto":
-        return -(-n_timesteps // _AUTO_PATCH_STEPS)
+        length = np.quantile(n_timesteps, _AUTO_PATCH_SHARE, method="inverted_cdf")
+        return -(-int(length) // _AUTO_PATCH_STEPS)
     return patch_size
 
 
@@ -130,7 +139,8 @@ class BaseRecurrentNetwork(
     def _architecture(self, n_timesteps):
         """Keyword arguments of :class:`~sklearn_lstm._network.Network` that
         the estimator's parameters set, besides the sizes, for training
-        sequences of (at most) ``n_timesteps`` steps."""
+        sequences of ``n_timesteps`` steps (one number for all of them, or
+        one per sequence)."""
         return {"readout": "last", "bidirectional": False, "patch_size": 1}
 
     def set_params(self, **params):

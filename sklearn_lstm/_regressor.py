@@ -61,9 +61,10 @@ class LSTMSequenceRegressor(
         (a patch of ``patch_size * n_features`` numbers): a sequence of ``T``
         steps takes ``ceil(T / patch_size)`` recurrent steps, which makes long
         series faster to train and easier to remember. 'auto' reads sequences
-        of up to 64 steps step by step and patches longer ones so that the
-        longest training sequence takes at most 64 recurrent steps; the size
-        is fixed at fit (``patch_size_``).
+        of up to 64 steps step by step and patches longer ones so that nine
+        in ten training sequences (all of them, when they have one length)
+        take at most 64 recurrent steps; the size is fixed at fit
+        (``patch_size_``).
 
     standardize : bool, default=True
         Whether to standardize each input feature with its mean and standard

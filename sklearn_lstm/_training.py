@@ -138,7 +138,8 @@ class StochasticTrainingMixin:
                 X, mask, sample_weight, getattr(self, "normal_scores", False)
             )
             n_inputs = X.shape[2] + len(self._scored_features)
-            self._initialize(n_inputs, targets.shape[-1], X.dtype, X.shape[1])
+            lengths = X.shape[1] if mask is None else mask.sum(axis=1)
+            self._initialize(n_inputs, targets.shape[-1], X.dtype, lengths)
         else:
             X = X.astype(self.output_weights_.dtype, copy=False)
             targets = targets.astype(X.dtype, copy=False)

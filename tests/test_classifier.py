@@ -986,6 +986,27 @@ def test_predict_is_exact_per_sample_with_many_classes():
         assert_array_equal(clf.transform(X[i : i + 1]), clf.transform(X)[[i]])
 
 
+@pytest.mark.parametrize(
+    "lengths, expected",
+    [
+        ([64] * 10, 1),
+        ([65] * 10, 2),
+        ([200] * 10, 4),
+        ([100] * 9 + [1000], 2),  # one long outlier in ten: patches for the nine
+        ([100] * 8 + [1000] * 2, 16),  # two in ten
+    ],
+)
+def test_auto_patch_size_fits_nine_in_ten_sequences_in_64_steps(lengths, expected):
+    rng = np.random.RandomState(0)
+    X = [rng.normal(size=(n, 1)) for n in lengths]
+    y = np.arange(len(X)) % 2
+    clf = LSTMSequenceClassifier(hidden_size=2, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert clf.patch_size_ == expected
+
+
 def test_large_batch_is_predicted_in_chunks(clf, monkeypatch):
     """Prediction splits big inputs into chunks; the result does not depend on it."""
     import sklearn_lstm._base as base
