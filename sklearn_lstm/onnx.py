@@ -155,8 +155,8 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     estimator : LSTMSequenceClassifier, LSTMSequenceRegressor or \
             LSTMSequenceTagger
         A fitted estimator: any number of layers, unidirectional or
-        bidirectional, any ``readout`` ('last', 'mean', 'max', 'mean_max'), with
-        ``patch_size_ == 1``.
+        bidirectional, any ``readout`` ('last', 'mean', 'max', 'mean_max'),
+        any ``patch_size_``.
 
     sequence_lens : bool, default=True
         Whether the graph has the int32 input ``sequence_lens`` of shape
@@ -183,10 +183,8 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
 
     Raises
     ------
-    NotImplementedError
-        For a network that reads patches of steps (``patch_size_ > 1``; the
-        regressor's default ``patch_size='auto'`` does for training sequences
-        of more than 64 steps).
+    TypeError
+        For an estimator other than these three.
 
     See Also
     --------
@@ -202,7 +200,9 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     ``direction="bidirectional"`` and the two directions stacked [forward,
     reverse]. ``X`` is standardized first (``Sub``, ``Div``) when the estimator
     has ``standardize=True``, and transposed to time-major, as onnxruntime
-    supports only ``layout=0``. This part of the graph is the same for the
+    supports only ``layout=0``; a network that reads patches of ``k`` steps
+    gets ``X`` reshaped to ``(T / k, N, k * D)`` (``Pad``, ``Reshape``) and
+    ``ceil(sequence_lens / k)``. This part of the graph is the same for the
     three estimators; their heads differ:
 
     - classifier: the readout of the top layer goes through ``Gemm`` and
@@ -311,11 +311,6 @@ def _check_supported(estimator):
         )
     if getattr(estimator, "_cell", "lstm") != "lstm":
         raise NotImplementedError(f"ONNX export of {estimator._cell!r} cells.")
-    if estimator._net.patch_size != 1:
-        raise NotImplementedError(
-            f"ONNX export of patch_size={estimator._net.patch_size} is not "
-            "implemented; fit with patch_size=1 to export."
-        )
 
 
 def _n_directions(estimator):
@@ -489,11 +484,53 @@ def _features(graph, estimator, X, lens):
     if scores:
         X = graph.node("Concat", [X, *scores], axis=2)
     x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
+    if estimator._net.patch_size > 1:
+        x, lens = _patches(graph, estimator, x, lens)
     Y, Y_h = _lstm_stack(graph, estimator, x, lens)
     readout = estimator._net.readout
     if readout is None:
         return Y
     return _READOUTS[readout](graph, Y, Y_h, lens)
+
+
+def _patches(graph, estimator, x, lens):
+    """``x`` (T, N, D) read in patches of ``k`` steps, as the network's
+    ``_patches``: ``(ceil(T / k), N, k * D)``, padded with zero steps, and
+    each sequence's length ``ceil(sequence_lens / k)`` (a patch is real when
+    its first step is)."""
+    k, D = estimator._net.patch_size, estimator._net.n_inputs
+    if lens is not None:  # padded steps inside a real patch read as zeros
+        mask = _real_steps(graph, x, lens)
+        x = graph.node("Mul", [x, graph.node("Cast", [mask], to=_onnx_type("FLOAT"))])
+    shape = graph.node("Shape", [x])
+    T = graph.node("Gather", [shape, graph.const([0])])  # (1,) int64
+    n_pad = graph.node(
+        "Mod",
+        [
+            graph.node(
+                "Sub", [graph.const([k]), graph.node("Mod", [T, graph.const([k])])]
+            ),
+            graph.const([k]),
+        ],
+    )
+    # pads: (begin, begin, begin, end, end, end) of the axes (T, N, D)
+    pads = graph.node(
+        "Concat", [graph.const([0, 0, 0]), n_pad, graph.const([0, 0])], axis=0
+    )
+    x = graph.node("Pad", [x, pads])
+    # (T', N, D) -> (T' / k, k, N, D) -> (T' / k, N, k, D) -> (T' / k, N, k * D)
+    N = graph.node("Gather", [shape, graph.const([1])])
+    steps = graph.node("Concat", [graph.const([-1, k]), N, graph.const([D])], axis=0)
+    x = graph.node("Reshape", [x, steps])
+    x = graph.node("Transpose", [x], perm=[0, 2, 1, 3])
+    x = graph.node("Reshape", [x, graph.const([0, 0, k * D])])
+    if lens is not None:
+        n = graph.node("Cast", [lens], to=_onnx_type("INT64"))
+        n = graph.node(
+            "Div", [graph.node("Add", [n, graph.const(k - 1)]), graph.const(k)]
+        )
+        lens = graph.node("Cast", [n], to=_onnx_type("INT32"))
+    return x, lens
 
 
 def _normal_scores(graph, estimator, X):

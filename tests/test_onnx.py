@@ -244,14 +244,29 @@ def test_float64_input_is_refused_with_the_reason(fitted):
         skl2onnx.to_onnx(fitted, X)
 
 
-def test_variants_without_a_converter_say_so():
-    X, y = _data(n_samples=20)
-    clf = LSTMSequenceClassifier(hidden_size=4, patch_size=2, max_iter=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X, y)
-    with pytest.raises(NotImplementedError, match="patch_size=2"):
-        to_onnx(clf)
+@pytest.mark.parametrize("patch_size", [2, 3])
+@pytest.mark.parametrize("readout", ["last", "mean_max"])
+def test_patches_of_steps_match(patch_size, readout):
+    """Patches of ``k`` steps (padded steps inside the last real patch read as
+    zeros), on ragged input whose lengths are and are not multiples of k."""
+    X, y = _data(n_samples=40, n_timesteps=7)
+    clf = _fit(
+        _ragged(X),
+        y,
+        hidden_size=4,
+        patch_size=patch_size,
+        readout=readout,
+        max_iter=5,
+    )
+    assert clf.patch_size_ == patch_size
+    X_test = _data(n_samples=30, n_timesteps=7, seed=1)[0]
+    label, proba = _session(to_onnx(clf)).run(None, onnx_inputs(_ragged(X_test)))
+    assert_allclose(proba, clf.predict_proba(_ragged(X_test)), rtol=0, atol=1e-5)
+    assert_array_equal(label, clf.predict(_ragged(X_test)))
+    _, proba = _session(to_onnx(clf, sequence_lens=False)).run(
+        None, {"X": X_test.astype(np.float32)}
+    )
+    assert_allclose(proba, clf.predict_proba(X_test), rtol=0, atol=1e-5)
 
 
 def test_onnx_inputs_of_every_form():
@@ -416,7 +431,7 @@ def test_skl2onnx_to_onnx_knows_the_regressor(regressor):
     _assert_regression_parity(regressor, predicted, X)
 
 
-def test_regressor_patches_and_zipmap_are_refused():
+def test_regressor_with_default_patches_matches():
     rng = np.random.RandomState(0)
     X, y = rng.normal(size=(10, 70)), rng.normal(size=10)
     reg = LSTMSequenceRegressor(hidden_size=2, max_iter=1)  # patch_size='auto'
@@ -424,11 +439,19 @@ def test_regressor_patches_and_zipmap_are_refused():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(X, y)
     assert reg.patch_size_ == 2
-    with pytest.raises(NotImplementedError, match="patch_size=2"):
-        to_onnx(reg)
+    X_test = [x[: 30 + i] for i, x in enumerate(rng.normal(size=(8, 70)))]
+    for opset in [None, 12]:  # Pad takes its pads as an input from opset 11
+        model = to_onnx(reg, target_opset=opset)
+        (predicted,) = _session(model).run(None, onnx_inputs(X_test))
+        _assert_regression_parity(reg, predicted, X_test)
+
+
+def test_zipmap_is_refused_for_a_regressor():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(10, 5)), rng.normal(size=10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = LSTMSequenceRegressor(hidden_size=2, max_iter=1).fit(X[:, :5], y)
+        reg = LSTMSequenceRegressor(hidden_size=2, max_iter=1).fit(X, y)
     with pytest.raises(ValueError, match="zipmap applies to classifiers only"):
         to_onnx(reg, zipmap=True)
 
