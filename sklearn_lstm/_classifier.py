@@ -1,5 +1,7 @@
 """LSTM classifier for sequences."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import (
     ClassifierMixin,
@@ -8,7 +10,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
@@ -190,6 +192,15 @@ class LSTMSequenceClassifier(
         uses ``n_samples / (n_classes * np.bincount(y))``; it is not available
         in :meth:`partial_fit`.
 
+    label_smoothing : float, default=0.0
+        The training targets are ``(1 - label_smoothing)`` on the true class
+        and ``label_smoothing / n_classes`` on every class, as
+        ``torch.nn.CrossEntropyLoss(label_smoothing=...)`` and Keras'
+        ``CategoricalCrossentropy(label_smoothing=...)`` take them: the
+        network is not pushed to ever larger logits on training data it
+        already classifies right. 0 trains on the one-hot labels. See the
+        user guide for what 0.1 does on the benchmark datasets.
+
     random_state : int, RandomState instance or None, default=None
         Seed of the weight initialization, the shuffling and the validation
         split. Pass an int for reproducible results: the same seed gives
@@ -226,7 +237,8 @@ class LSTMSequenceClassifier(
         validation set when early_stopping=True.
 
     loss_ : float
-        Loss of the last epoch: mean cross-entropy plus the L2 penalty.
+        Loss of the last epoch: mean cross-entropy (against the smoothed
+        targets, see ``label_smoothing``) plus the L2 penalty.
 
     loss_curve_ : list of float
         Loss of each epoch.
@@ -329,6 +341,7 @@ class LSTMSequenceClassifier(
         **BaseRecurrentNetwork._parameter_constraints,
         **SEQUENCE_MODEL_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
     _cell = "lstm"
@@ -366,6 +379,7 @@ class LSTMSequenceClassifier(
         epsilon=1e-8,
         rho=0.9,
         class_weight=None,
+        label_smoothing=0.0,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -402,6 +416,7 @@ class LSTMSequenceClassifier(
         self.warm_start = warm_start
         self.verbose = verbose
         self.class_weight = class_weight
+        self.label_smoothing = label_smoothing
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -493,6 +508,9 @@ class LSTMSequenceClassifier(
                 f"{self.classes_.tolist()}."
             )
         targets = self._one_hot(y).astype(X.dtype)
+        if self.label_smoothing:
+            targets *= 1 - self.label_smoothing
+            targets += self.label_smoothing / targets.shape[1]
         sample_weight = check_weights(
             sample_weight,
             len(X),

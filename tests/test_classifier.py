@@ -16,6 +16,7 @@ import warnings
 
 import numpy as np
 import pytest
+from estimator_cases import CASES
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import load_digits
@@ -26,6 +27,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_common import _expected_failed_checks
 
 from sklearn_lstm import LSTMSequenceClassifier
 from sklearn_lstm._activations import softmax
@@ -664,6 +667,36 @@ def imbalanced_data():
     X = rng.normal(size=(200, 5, N_FEATURES))
     y = np.where(X[:, 0, 0] > 0.8, "rare", "common")  # about 21% rare
     return X, y
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1, 0.5])
+def test_label_smoothing_sets_the_training_targets(label_smoothing, multiclass_data):
+    """(1 - eps) on the true class plus eps / n_classes on each, as
+    torch.nn.CrossEntropyLoss(label_smoothing=eps) reads its targets."""
+    from sklearn_lstm._testing import network_batch
+
+    X, _, y, _ = multiclass_data
+    clf = LSTMSequenceClassifier(
+        hidden_size=2, max_iter=1, label_smoothing=label_smoothing, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    targets = network_batch(clf, X, y)[2]
+    one_hot = (y[:, None] == clf.classes_).astype(float)
+    assert len(clf.classes_) == 3
+    assert_allclose(targets, (1 - label_smoothing) * one_hot + label_smoothing / 3)
+    assert_allclose(targets.sum(axis=1), 1.0)
+
+
+# The seeded instance of test_common with smoothed targets.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks(
+    [CASES["LSTMSequenceClassifier"].make_estimator().set_params(label_smoothing=0.1)],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_with_label_smoothing(estimator, check):
+    check(estimator)
 
 
 def test_class_weight_balanced_equals_sample_weight(imbalanced_data):

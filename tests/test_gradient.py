@@ -129,6 +129,20 @@ def test_classifier_loss_grad(n_classes, n_layers, padded, alpha, seed):
     _check_model_gradient(est, Xv, mask, targets, sample_weight)
 
 
+def test_classifier_loss_grad_with_label_smoothing():
+    """Smoothed targets: the gradient of the cross-entropy is still
+    softmax - targets."""
+    rng = np.random.RandomState(2)
+    X = _ragged_sequences(rng, 7, 5, N_FEATURES)
+    y = np.arange(7) % 3
+    est = LSTMSequenceClassifier(
+        hidden_size=HIDDEN_SIZE, label_smoothing=0.2, max_iter=1, random_state=2
+    ).fit(X, y)
+    Xv, mask, targets, _ = network_batch(est, X, y)
+    assert_allclose(targets.min(), 0.2 / 3)
+    _check_model_gradient(est, Xv, mask, targets, rng.uniform(0.2, 3.0, size=7))
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("alpha", [0.0, 0.3])
 @pytest.mark.parametrize("n_layers", [1, 2])

@@ -5,7 +5,8 @@ The mapping, as the classifier's docstring states it: entry ``k`` of
 ``input_weights_``, ``recurrent_weights_`` and ``biases_`` is layer ``k //
 n_directions`` (backward direction when ``k`` is odd and the network is
 bidirectional); PyTorch's ``weight_ih``/``weight_hh`` are our matrices
-transposed and its two biases sum to ours.
+transposed and its two biases sum to ours. The loss with ``label_smoothing``
+is ``torch.nn.CrossEntropyLoss``'s.
 """
 
 import numpy as np
@@ -95,3 +96,29 @@ def test_probabilities_equal_torch(bidirectional, n_layers, readout):
 
     assert_allclose(clf.transform(seqs), z, rtol=1e-12, atol=1e-14)
     assert_allclose(clf.predict_proba(seqs), expected, rtol=1e-12, atol=1e-14)
+
+
+def test_label_smoothing_loss_equals_torch():
+    """The loss on smoothed targets is ``torch.nn.CrossEntropyLoss`` with the
+    same ``label_smoothing``, and so is its gradient with respect to the
+    logits."""
+    from sklearn_lstm._losses import log_loss
+    from sklearn_lstm._testing import network_batch
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(30, T, D))
+    y = np.arange(30) % K
+    clf = LSTMSequenceClassifier(
+        hidden_size=H, label_smoothing=0.15, alpha=0.0, max_iter=3, random_state=0
+    ).fit(X, y)
+    Xv, mask, targets, _ = network_batch(clf, X, y)
+    logits = clf._logits(Xv, mask)
+    loss, dlogits = log_loss(logits, targets, np.full(len(X), 1 / len(X)))
+
+    z = torch.from_numpy(logits).requires_grad_()
+    expected = torch.nn.CrossEntropyLoss(label_smoothing=0.15)(
+        z, torch.from_numpy(np.searchsorted(clf.classes_, y))
+    )
+    expected.backward()
+    assert loss == pytest.approx(expected.item(), rel=1e-12)
+    assert_allclose(dlogits, z.grad.numpy(), rtol=1e-10, atol=1e-15)
