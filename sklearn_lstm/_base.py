@@ -62,7 +62,7 @@ SEQUENCE_MODEL_CONSTRAINTS = {
 # to 1,344 steps, 500 at the 90th percentile, and patches of 8 steps instead
 # of 21 raised its test accuracy from 0.741 to 0.777 (seeds 0-2), in 1.6x the
 # fit time; PickupGestureWiimoteZ (29 to 361 steps) went from patches of 6 to
-# 4, 0.820 to 0.807 (50 test series: within a series of the seeds' spread).
+# 4, 0.820 to 0.807 (less than one of its 50 test series).
 _AUTO_PATCH_STEPS = 64
 _AUTO_PATCH_SHARE = 0.9
 
