@@ -62,14 +62,26 @@ class Workspace:
 def _reuse(arrays, name, shape, dtype):
     """An array of ``shape`` and ``dtype`` on the memory kept as
     ``arrays[name]``, which is replaced (let go first, so that its memory can
-    serve the new one) when it is too small or of another dtype."""
-    size = math.prod(shape)
-    memory = arrays.get(name)
-    if memory is None or memory.dtype != dtype or memory.size < size:
-        del memory
-        arrays.pop(name, None)
-        memory = arrays[name] = np.empty(size, dtype=dtype)
-    return memory[:size].reshape(shape)
+    serve the new one) when it is too small or of another dtype.
+
+    ``arrays[name]`` is ``(memory, array)``: the block and the last array
+    handed out, returned as it is when asked for again (most calls)."""
+    entry = arrays.get(name)
+    if entry is not None:
+        memory, array = entry
+        if array.shape == shape and array.dtype == dtype:
+            return array
+        size = math.prod(shape)
+        if memory.dtype == dtype and memory.size >= size:
+            array = memory[:size].reshape(shape)
+            arrays[name] = (memory, array)
+            return array
+        del memory, array, entry
+        arrays.pop(name)
+    memory = np.empty(math.prod(shape), dtype=dtype)
+    array = memory.reshape(shape)
+    arrays[name] = (memory, array)
+    return array
 
 
 class _Fresh:
