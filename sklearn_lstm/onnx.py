@@ -504,15 +504,9 @@ def _patches(graph, estimator, x, lens):
         x = graph.node("Mul", [x, graph.node("Cast", [mask], to=_onnx_type("FLOAT"))])
     shape = graph.node("Shape", [x])
     T = graph.node("Gather", [shape, graph.const([0])])  # (1,) int64
-    n_pad = graph.node(
-        "Mod",
-        [
-            graph.node(
-                "Sub", [graph.const([k]), graph.node("Mod", [T, graph.const([k])])]
-            ),
-            graph.const([k]),
-        ],
-    )
+    # -T mod k steps of zeros: ONNX's integer Mod takes the divisor's sign,
+    # as Python's % does
+    n_pad = graph.node("Mod", [graph.node("Neg", [T]), graph.const([k])])
     # pads: (begin, begin, begin, end, end, end) of the axes (T, N, D)
     pads = graph.node(
         "Concat", [graph.const([0, 0, 0]), n_pad, graph.const([0, 0])], axis=0
@@ -524,11 +518,10 @@ def _patches(graph, estimator, x, lens):
     x = graph.node("Reshape", [x, steps])
     x = graph.node("Transpose", [x], perm=[0, 2, 1, 3])
     x = graph.node("Reshape", [x, graph.const([0, 0, k * D])])
-    if lens is not None:
+    if lens is not None:  # ceil(lens / k) = (lens + k - 1) // k
         n = graph.node("Cast", [lens], to=_onnx_type("INT64"))
-        n = graph.node(
-            "Div", [graph.node("Add", [n, graph.const(k - 1)]), graph.const(k)]
-        )
+        n = graph.node("Add", [n, graph.const(k - 1)])
+        n = graph.node("Div", [n, graph.const(k)])
         lens = graph.node("Cast", [n], to=_onnx_type("INT32"))
     return x, lens
 

@@ -263,10 +263,10 @@ def test_patches_of_steps_match(patch_size, readout):
     label, proba = _session(to_onnx(clf)).run(None, onnx_inputs(_ragged(X_test)))
     assert_allclose(proba, clf.predict_proba(_ragged(X_test)), rtol=0, atol=1e-5)
     assert_array_equal(label, clf.predict(_ragged(X_test)))
-    _, proba = _session(to_onnx(clf, sequence_lens=False)).run(
-        None, {"X": X_test.astype(np.float32)}
-    )
-    assert_allclose(proba, clf.predict_proba(X_test), rtol=0, atol=1e-5)
+    session = _session(to_onnx(clf, sequence_lens=False))
+    for X_full in [X_test, X_test[:, :6]]:  # 7 steps, and 6: a multiple of k
+        _, proba = session.run(None, {"X": X_full.astype(np.float32)})
+        assert_allclose(proba, clf.predict_proba(X_full), rtol=0, atol=1e-5)
 
 
 def test_onnx_inputs_of_every_form():
