@@ -18,7 +18,7 @@ the load of the machine hits both alike; the script prints medians.
 
 Threads: torch runs on ``torch.set_num_threads(2)``; NumPy's BLAS keeps its own
 default (here 2), and the package itself limits BLAS to one thread for small
-recurrent products (``_blas_threads`` in ``sklearn_lstm/_base.py``).
+recurrent products (``blas_threads`` in ``sklearn_lstm/_parallel.py``).
 
 Last, the digits target: the wall time of ``LSTMSequenceClassifier()`` (default
 parameters) on ``load_digits().images / 16`` read row by row as 8 steps of 8

@@ -3,7 +3,7 @@
 Training shuffles sequences of unequal lengths into minibatches of similar
 lengths and computes each up to its longest sequence; prediction sorts the
 sequences by length into chunks, each cut to its longest sequence
-(``_minibatches`` and ``_rows`` in ``sklearn_lstm/_training.py``). The
+(``minibatch_indices`` and ``batch_rows`` in ``sklearn_lstm/_training.py``). The
 network's outputs for the real steps are the same either way
 (``tests/test_reliability.py`` checks it); only the work on padded steps goes.
 This script times the default :class:`~sklearn_lstm.LSTMSequenceClassifier`
@@ -36,7 +36,7 @@ import sklearn_lstm._base as base
 import sklearn_lstm._training as training
 from sklearn_lstm import LSTMSequenceClassifier
 
-TRIMMED = training._rows
+TRIMMED = training.batch_rows
 
 
 def plaid_like(rng):
@@ -55,11 +55,11 @@ DATASETS = {"plaid-like": plaid_like, "vowels-like": vowels_like}
 def use_trimming(on):
     """Trimmed batches (the package) or batches padded to the longest."""
     trim = TRIMMED if on else padded_rows
-    training._rows = base._rows = trim
+    training.batch_rows = base.batch_rows = trim
 
 
 def padded_rows(X, mask, targets, rows):
-    """``_rows`` as it was: every step, padded to the longest sequence."""
+    """``batch_rows`` as it was: every step, padded to the longest sequence."""
     take = None if targets is None else targets[rows]
     return X[rows], None if mask is None else mask[rows], take
 

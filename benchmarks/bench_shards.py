@@ -1,6 +1,6 @@
 """Epoch time of ``LSTMSequenceClassifier.fit`` by number of shards per batch.
 
-Each minibatch of 200 is split into 1, 2 or 4 shards (``_MAX_SHARDS``), run on
+Each minibatch of 200 is split into 1, 2 or 4 shards (``MAX_SHARDS``), run on
 as many threads as there are cores, BLAS on one thread each (1 shard: the
 package's usual BLAS threading). Runs are interleaved; medians of the epoch
 time, and each count's ratio to 1 shard.
@@ -18,13 +18,13 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
 import sklearn_lstm
-from sklearn_lstm import LSTMSequenceClassifier, _training
+from sklearn_lstm import LSTMSequenceClassifier, _parallel
 
 SHAPES = [(900, 8, 8, 64), (300, 150, 1, 32), (1000, 50, 12, 64), (2000, 30, 32, 128)]
 
 
 def epoch_time(X, y, H, n_shards, epochs=2):
-    _training._MAX_SHARDS = n_shards
+    _parallel.MAX_SHARDS = n_shards
     model = LSTMSequenceClassifier(
         hidden_size=H, max_iter=epochs, tol=0, n_iter_no_change=10**6, random_state=0
     )

@@ -4,7 +4,7 @@ OpenBLAS splits every matrix product between its threads. The products of a
 recurrent step are small, and on a machine whose other core is busy each one
 waits for the second thread to be scheduled. ``sklearn_lstm`` therefore runs
 BLAS on one thread when one step's recurrent products are below
-``_BLAS_THREADING_MIN_WORK`` multiply-adds (``sklearn_lstm._base``). This
+``BLAS_THREADING_MIN_WORK`` multiply-adds (``sklearn_lstm._parallel``). This
 script times ``lstm_forward`` + ``lstm_backward`` at shapes on both sides of
 that threshold, with one BLAS thread and with BLAS's default, first on the
 machine as it is, then with one busy-looping process per core but one.
@@ -20,8 +20,8 @@ import numpy as np
 from bench_cells import make_problem  # the same LSTM layer as the speed benchmark
 from threadpoolctl import threadpool_limits
 
-from sklearn_lstm._base import _BLAS_THREADING_MIN_WORK
 from sklearn_lstm._cells import lstm_backward, lstm_forward
+from sklearn_lstm._parallel import BLAS_THREADING_MIN_WORK
 
 SHAPES = [(32, 20, 8, 32), (200, 8, 8, 32), (200, 8, 8, 64), (32, 500, 4, 64),
           (64, 50, 16, 128), (200, 20, 32, 128), (128, 100, 32, 256)]  # fmt: skip
@@ -60,7 +60,7 @@ def table(title):
             with threadpool_limits(1, "blas"):
                 one = step_time(N, T, D, H, dtype)
             default = step_time(N, T, D, H, dtype)
-            uses = "1 thread" if N * H * 4 * H < _BLAS_THREADING_MIN_WORK else "default"
+            uses = "1 thread" if N * H * 4 * H < BLAS_THREADING_MIN_WORK else "default"
             shape = str((N, T, D, H))
             print(
                 f"{shape:>20} {dtype.__name__:>8} {one * 1e3:>12.2f} "

@@ -221,7 +221,6 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         ],
     }
 
-    _cell = "rnn_sigmoid"
     _head = "sigmoid"
 
     def __init__(
@@ -252,29 +251,31 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         warm_start=False,
         verbose=0,
     ):
-        self.hidden_size = hidden_size
-        self.n_layers = n_layers
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.clip_norm = clip_norm
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.shuffle = shuffle
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.rho = rho
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
+        super().__init__(
+            hidden_size,
+            n_layers=n_layers,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            clip_norm=clip_norm,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            rho=rho,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
         self.fraction_bits = fraction_bits
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -370,21 +371,23 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         bits = _to_bits(sx, n_bits).transpose(0, 2, 1)
         return bits.astype(self.output_weights_.dtype), k
 
-    def _architecture(self, n_timesteps):
-        return {"readout": None, "bidirectional": False, "patch_size": 1}
+    def _network_options(self, n_timesteps):
+        return {"cell": "rnn_sigmoid", "readout": None}
 
     def _exactly_right(self, X, mask, targets):
         """Per sample, whether every bit of the prediction is right."""
         bits = self._logits(X, mask)[:, :, 0] > 0
         return np.all(bits == (targets[:, :, 0] > 0.5), axis=1)
 
-    def _validation_score(self, X, mask, targets, sample_weight):
+    def _validation_score(self, val):
+        X, mask, targets, sample_weight = val
         right = self._exactly_right(X, mask, targets)
         return float(np.average(right, weights=sample_weight))
 
-    def _fits_training_data(self, X, mask, targets, sample_weight):
+    def _fits_training_data(self, train):
         """Stop once every bit of every training sample (of positive weight)
         is right with probability at least ``_CONFIDENT``."""
+        X, mask, targets, sample_weight = train
         logits = self._logits(X, mask)[:, :, 0]
         signed = np.where(targets[:, :, 0] > 0.5, logits, -logits)
         confident = np.all(signed >= _CONFIDENT_LOGIT, axis=1)

@@ -442,6 +442,232 @@ def lstm_backward(dh, cache, need_dx=True):
 
 
 # ---------------------------------------------------------------------------
+# GRU
+# ---------------------------------------------------------------------------
+
+
+def gru_step_forward(x, prev_h, Wx, Wh, b):
+    """Run one GRU time step, with the equations of ``torch.nn.GRU``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    prev_h : ndarray of shape (N, H)
+    Wx, Wh : ndarray of shape (D, 3H), (H, 3H)
+        Input and recurrent weights, gates packed in order (r, z, n), the
+        order PyTorch uses.
+    b : ndarray of shape (4H,)
+        ``[b_r, b_z, b_in, b_hn]``: the biases of r and z (PyTorch's two
+        biases of each summed), the input bias of n and the recurrent bias of
+        n, which the reset gate scales.
+
+    Returns
+    -------
+    next_h : ndarray of shape (N, H)
+    cache : tuple
+        Values needed by :func:`gru_step_backward`.
+
+    Notes
+    -----
+    ONNX calls this form ``linear_before_reset=1``::
+
+        r = sigmoid(x[t] @ Wx_r + h[t-1] @ Wh_r + b_r)
+        z = sigmoid(x[t] @ Wx_z + h[t-1] @ Wh_z + b_z)
+        n = tanh(x[t] @ Wx_n + b_in + r * (h[t-1] @ Wh_n + b_hn))
+        h[t] = (1 - z) * n + z * h[t-1]
+    """
+    H = prev_h.shape[1]
+    ax = x @ Wx + b[: 3 * H]
+    ah = prev_h @ Wh
+    r = sigmoid(ax[:, :H] + ah[:, :H])
+    z = sigmoid(ax[:, H : 2 * H] + ah[:, H : 2 * H])
+    hn = ah[:, 2 * H :] + b[3 * H :]
+    n = np.tanh(ax[:, 2 * H :] + r * hn)
+    next_h = (1 - z) * n + z * prev_h
+    cache = (x, prev_h, Wx, Wh, r, z, n, hn)
+    return next_h, cache
+
+
+def gru_step_backward(dnext_h, cache):
+    """Backward pass of :func:`gru_step_forward`.
+
+    Returns
+    -------
+    dx, dprev_h, dWx, dWh, db
+        Gradients with the shapes of ``x, prev_h, Wx, Wh, b``.
+    """
+    x, prev_h, Wx, Wh, r, z, n, hn = cache
+    dn = dnext_h * (1 - z)  # h = (1 - z) * n + z * h_prev
+    dz = dnext_h * (prev_h - n)
+    dan = dn * (1 - n * n)  # backprop through tanh
+    dhn = dan * r  # n = tanh(... + r * hn)
+    dr = dan * hn
+    dar = dr * r * (1 - r)  # backprop through the sigmoids
+    daz = dz * z * (1 - z)
+    dax = np.hstack([dar, daz, dan])  # gradient of x @ Wx + b[:3H]
+    dah = np.hstack([dar, daz, dhn])  # gradient of h_prev @ Wh
+    dprev_h = dnext_h * z + dah @ Wh.T
+    db = np.concatenate([dax.sum(axis=0), dhn.sum(axis=0)])
+    return dax @ Wx.T, dprev_h, x.T @ dax, prev_h.T @ dah, db
+
+
+def gru_forward(x, h0, Wx, Wh, b, mask=None, workspace=None):
+    """Run a GRU over a batch of sequences.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    h0 : ndarray of shape (N, H)
+        Initial hidden state.
+    Wx, Wh, b : ndarray of shape (D, 3H), (H, 3H), (4H,)
+        Gates packed in order (r, z, n); ``b`` is ``[b_r, b_z, b_in, b_hn]``,
+        as in :func:`gru_step_forward`.
+    mask : ndarray of shape (N, T), dtype=bool, default=None
+        ``True`` at real steps. ``None`` means every step is real.
+    workspace : Workspace, default=None
+        Where to keep the arrays of this call and of :func:`gru_backward`
+        (the returned ones included); None allocates them afresh.
+
+    Returns
+    -------
+    h : ndarray of shape (N, T, H)
+        Hidden state after every step.
+    last : tuple of (ndarray of shape (N, H),)
+        The final state ``(h[:, -1],)``, ready to be passed back as ``h0``.
+    cache : tuple
+        Values needed by :func:`gru_backward`.
+
+    Notes
+    -----
+    The equations of :func:`gru_step_forward`, for all ``t``. The cache
+    holds, per time step, the three gates and ``h[t-1] @ Wh_n + b_hn``
+    (``4NH`` numbers), ``h`` (``NH``) and the input (``N(D + 1)``).
+    """
+    ws = FRESH if workspace is None else workspace
+    N, T, _ = x.shape
+    H = Wh.shape[0]
+    dtype = x.dtype
+    # sigmoid(a) = 1 / (1 + exp(-a)): r and z columns scaled by -1 (exact);
+    # n goes through _tanh, after r * hn is added, so it is not scaled.
+    scale = np.ones(3 * H, dtype=dtype)
+    scale[: 2 * H] = -1
+    # gates[t] holds the input pre-activations, then (in place) r, z and n.
+    gates = ws.empty("gates", (T, N, 3 * H), dtype)
+    x1 = _project_inputs(x, Wx, b[: 3 * H], scale, out=gates, workspace=ws)
+    Wh_scaled = np.multiply(Wh, scale, out=ws.empty("Wh_scaled", Wh.shape, Wh.dtype))
+    b_hn = b[3 * H :]
+    hns = ws.empty("hns", (T, N, H), dtype)  # h[t-1] @ Wh_n + b_hn
+    hs = ws.empty("hs", (T + 1, N, H), dtype)  # hs[t + 1] is h[t]; hs[0] is h0
+    hs[0] = h0
+    rec = ws.empty("rec", (N, 3 * H), dtype)
+    rn = ws.empty("rn", (N, H), dtype)
+    mask, padded = _padding(mask, T)
+    steps = zip(gates, hns, hs[:-1], hs[1:])
+    with np.errstate(over="ignore"):  # exp(-a) = inf is the limit: 0, or -1
+        for t, (y, hn, prev_h, h) in enumerate(steps):
+            rz, r, z, n = y[:, : 2 * H], y[:, :H], y[:, H : 2 * H], y[:, 2 * H :]
+            np.matmul(prev_h, Wh_scaled, out=rec)  # -a for r, z; h @ Wh_n for n
+            rz += rec[:, : 2 * H]
+            np.exp(rz, out=rz)
+            rz += 1
+            np.divide(1, rz, out=rz)  # now r, z
+            np.add(rec[:, 2 * H :], b_hn, out=hn)
+            n += np.multiply(r, hn, out=rn)  # n = tanh(x @ Wx_n + b_in + r * hn)
+            _tanh(n, out=n)
+            np.subtract(prev_h, n, out=h)  # h = n + z * (h_prev - n)
+            h *= z
+            h += n
+            if padded[t]:
+                keep = ~mask[:, t]
+                h[keep] = prev_h[keep]
+    cache = (x1, mask, padded, Wx, Wh, gates, hns, hs, workspace)
+    return hs[1:].transpose(1, 0, 2), (hs[T],), cache
+
+
+def gru_backward(dh, cache, need_dx=True):
+    """Backward pass of :func:`gru_forward`.
+
+    Parameters
+    ----------
+    dh : ndarray of shape (N, T, H)
+        Upstream gradient of every hidden state. The gradient of the final
+        state belongs in ``dh[:, -1]``.
+    cache : tuple
+        From :func:`gru_forward`.
+    need_dx : bool, default=True
+        Whether to compute ``dx``; if False, ``dx`` is None.
+
+    Returns
+    -------
+    dx, dh0, dWx, dWh, db
+        Gradients with the shapes of ``x, h0, Wx, Wh, b``.
+
+    Notes
+    -----
+    The gradient of every step is kept in one array of ``(N, 4H)`` columns
+    ordered ``(n, r, z, hn)``: the first three are the gradient of the input
+    pre-activations, in the order ``(n, r, z)``, and the last three the
+    gradient of ``h[t-1] @ Wh``, in the order of ``Wh``'s columns, so that
+    each parameter gradient is one matrix product of a slice of it. ``Wx``
+    is rotated to ``(n, r, z)`` for the products, and ``dWx``, ``db`` rotated
+    back.
+    """
+    x1, mask, padded, Wx, Wh, gates, hns, hs, workspace = cache
+    ws = FRESH if workspace is None else workspace
+    T, N, H = hns.shape
+    dtype = gates.dtype
+    da = ws.scratch("da", (T, N, 4 * H), dtype)
+    dh_tm = dh.transpose(1, 0, 2)
+    dh_t = ws.empty("dh_t", (N, H), dtype)
+    dz_h = ws.empty("dz_h", (N, H), dtype)
+    dh_next = ws.zeros("dh_next", (N, H), dtype)
+    WhT = _transposed(Wh, ws)
+    for start, stop in _time_blocks(T, da[0].nbytes):
+        # For a block of steps at once, while it is in cache, each column of
+        # da starts as what dh[t] (for n and z), or dn (for r and hn), is
+        # multiplied by to give it:
+        g, d = gates[start:stop], da[start:stop]
+        r, z, n = g[:, :, :H], g[:, :, H : 2 * H], g[:, :, 2 * H :]
+        kn, kr, kz, khn = (d[:, :, j * H : (j + 1) * H] for j in range(4))
+        np.subtract(1, z, out=khn)  # 1 - z, for now
+        np.subtract(1, np.multiply(n, n, out=kn), out=kn)
+        kn *= khn  # dn = dh * (1 - z) * (1 - n**2): through h's mix and tanh
+        np.subtract(hs[start:stop], n, out=kz)
+        kz *= z
+        kz *= khn  # dz = dh * (h_prev - n) * z * (1 - z): through the sigmoid
+        np.subtract(1, r, out=kr)
+        kr *= r
+        kr *= hns[start:stop]  # dr = dn * hn * r * (1 - r)
+        khn[...] = r  # dhn = dn * r
+        steps = zip(range(start, stop), z, dh_tm[start:stop], d)
+        for t, z_t, dh_ext, da_t in reversed(list(steps)):
+            np.add(dh_ext, dh_next, out=dh_t)
+            dn = da_t[:, :H]
+            dn *= dh_t
+            da_t[:, H : 2 * H] *= dn
+            da_t[:, 2 * H : 3 * H] *= dh_t
+            da_t[:, 3 * H :] *= dn
+            np.matmul(da_t[:, H:], WhT, out=dh_next)  # through h_prev @ Wh
+            dh_next += np.multiply(dh_t, z_t, out=dz_h)  # and through z * h_prev
+            if padded[t]:  # a padded step passes the gradient through
+                keep = ~mask[:, t]
+                da_t[keep] = 0
+                dh_next[keep] = dh_t[keep]
+    D = Wx.shape[0]
+    Wx_nrz = ws.empty("Wx_nrz", Wx.shape, Wx.dtype)
+    Wx_nrz[:, :H], Wx_nrz[:, H:] = Wx[:, 2 * H :], Wx[:, : 2 * H]
+    dx, dW1_nrz, dWh, db1_nrz = _param_grads(
+        x1, hs, da[:, :, : 3 * H], Wx_nrz, need_dx, workspace=ws, da_h=da[:, :, H:]
+    )
+    dWx = ws.empty("dWx", (D, 3 * H), dtype)
+    dWx[:, : 2 * H], dWx[:, 2 * H :] = dW1_nrz[:, H:], dW1_nrz[:, :H]
+    db = ws.empty("db", (4 * H,), dtype)
+    db[: 2 * H], db[2 * H : 3 * H] = db1_nrz[H:], db1_nrz[:H]
+    da[:, :, 3 * H :].sum(axis=(0, 1), out=db[3 * H :])
+    return dx, dh_next, dWx, dWh, db
+
+
+# ---------------------------------------------------------------------------
 # Shared pieces of the sequence functions
 # ---------------------------------------------------------------------------
 
@@ -470,19 +696,24 @@ def _project_inputs(x, W, b, scale, out, workspace=FRESH):
     return x1
 
 
-def _param_grads(x1, hs, da, Wx, need_dx=True, workspace=FRESH):
+def _param_grads(x1, hs, da, Wx, need_dx=True, workspace=FRESH, da_h=None):
     """``dx, dWx, dWh, db`` from the gradient ``da`` of every step's
     pre-activations, shape ``(T, N, G)``: one matrix product each (``dx`` is
-    None unless ``need_dx``), into arrays of ``workspace``."""
+    None unless ``need_dx``), into arrays of ``workspace``.
+
+    ``da_h``, of the same shape, is the gradient of the recurrent products
+    ``h[t-1] @ Wh`` where it is not ``da`` (the GRU's, whose ``n`` gate scales
+    its recurrent part by ``r``); it gives ``dWh``."""
     T, N, G = da.shape
     D, H = Wx.shape[0], hs.shape[2]
     dtype = da.dtype
     da2 = da.reshape(T * N, G)
+    da_h2 = da2 if da_h is None else da_h.reshape(T * N, G)
     dW1 = np.matmul(  # [dWx; db]
         x1.reshape(T * N, D + 1).T, da2, out=workspace.empty("dW1", (D + 1, G), dtype)
     )
     dWh = np.matmul(
-        hs[:-1].reshape(T * N, H).T, da2, out=workspace.empty("dWh", (H, G), dtype)
+        hs[:-1].reshape(T * N, H).T, da_h2, out=workspace.empty("dWh", (H, G), dtype)
     )
     dx = None
     if need_dx:
@@ -518,15 +749,16 @@ def _padding(mask, T):
 # ---------------------------------------------------------------------------
 
 
-def _initialize(rng, n_inputs, H, dtype, n_gates, forget_bias=None):
+def _initialize(rng, n_inputs, H, dtype, n_gates, forget_bias=None, n_biases=None):
     """``Wx, Wh, b`` of a fresh layer: input weights Glorot-uniform, recurrent
     weights orthogonal (one block per gate), biases zero but for the gates
-    in ``forget_bias``."""
+    in ``forget_bias``; ``b`` has ``n_biases * H`` entries (default
+    ``n_gates * H``)."""
     bound = np.sqrt(6.0 / (n_inputs + H))
     Wx = rng.uniform(-bound, bound, (n_inputs, n_gates * H)).astype(dtype)
     blocks = [np.linalg.qr(rng.standard_normal((H, H)))[0] for _ in range(n_gates)]
     Wh = np.hstack(blocks).astype(dtype)
-    b = np.zeros(n_gates * H, dtype=dtype)
+    b = np.zeros((n_gates if n_biases is None else n_biases) * H, dtype=dtype)
     if forget_bias is not None:
         b[forget_bias] = 1.0
     return [Wx, Wh, b]
@@ -543,10 +775,47 @@ def rnn_initialize(rng, n_inputs, H, dtype):
     return _initialize(rng, n_inputs, H, dtype, 1)
 
 
-Cell = namedtuple("Cell", ["forward", "backward", "initialize", "n_states", "n_gates"])
-"""A recurrent cell: its sequence functions, the initialization of a layer,
-the number of state arrays it carries (2 for LSTM: h and c) and the number of
-gates packed in its weights."""
+def gru_initialize(rng, n_inputs, H, dtype):
+    """A fresh GRU layer, its four bias blocks ``[b_r, b_z, b_in, b_hn]`` zero
+    (as Keras starts them)."""
+    return _initialize(rng, n_inputs, H, dtype, 3, n_biases=4)
+
+
+class Cell(
+    namedtuple(
+        "Cell",
+        ["forward", "backward", "initialize", "n_states", "n_gates", "n_biases"],
+        defaults=[None],
+    )
+):
+    """A recurrent cell.
+
+    Attributes
+    ----------
+    forward, backward : callable
+        Its sequence functions, as :func:`lstm_forward` and
+        :func:`lstm_backward`.
+    initialize : callable
+        ``initialize(rng, n_inputs, H, dtype) -> [Wx, Wh, b]``, a fresh layer.
+    n_states : int
+        The number of state arrays it carries (2 for LSTM: h and c).
+    n_gates : int
+        The number of gates packed in its weights: ``Wx`` and ``Wh`` have
+        ``n_gates * H`` columns.
+    n_biases : int or None, default=None
+        The length of ``b`` over ``H``; None means ``n_gates``. The GRU's is 4
+        for its 3 gates: its n gate has an input and a recurrent bias.
+    """
+
+    __slots__ = ()
+
+    def weight_shapes(self, n_inputs, H):
+        """The shapes of a layer's ``[Wx, Wh, b]``, for ``n_inputs`` inputs per
+        step and ``H`` hidden units."""
+        G = self.n_gates * H
+        n_biases = self.n_gates if self.n_biases is None else self.n_biases
+        return [(n_inputs, G), (H, G), (n_biases * H,)]
+
 
 CELLS = {
     "lstm": Cell(lstm_forward, lstm_backward, lstm_initialize, 2, 4),
@@ -556,4 +825,5 @@ CELLS = {
     "rnn_sigmoid": Cell(
         partial(rnn_forward, activation="sigmoid"), rnn_backward, rnn_initialize, 1, 1
     ),
+    "gru": Cell(gru_forward, gru_backward, gru_initialize, 1, 3, n_biases=4),
 }

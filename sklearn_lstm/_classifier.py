@@ -22,8 +22,9 @@ from ._activations import log_softmax, softmax
 from ._base import (
     SEQUENCE_MODEL_CONSTRAINTS,
     BaseRecurrentNetwork,
-    resolve_patch_size,
+    resolve_weight_drop,
 )
+from ._network import resolve_patch_size
 from ._training import _check_partial_fit
 from ._validation import check_labels, check_sequences, check_weights
 
@@ -38,8 +39,8 @@ class LSTMSequenceClassifier(
 
     A stack of ``n_layers`` LSTM layers reads each sequence step by step (by
     default in both directions); a dense softmax layer on a summary of the top
-    layer's states (by default their mean over the real steps, see
-    ``readout``) gives the class probabilities. The network is trained by
+    layer's states (by default their mean and their maximum over the real
+    steps, see ``readout``) gives the class probabilities. The network is trained by
     backpropagation through time with minibatch SGD, Adam or RMSprop.
 
     Parameters
@@ -49,6 +50,11 @@ class LSTMSequenceClassifier(
 
     n_layers : int, default=1
         Number of stacked LSTM layers.
+
+    cell : {'lstm', 'gru'}, default='lstm'
+        The recurrent cell: an LSTM, or a GRU (``torch.nn.GRU``'s equations),
+        which has three gates instead of four, so fewer weights and faster
+        epochs at the same ``hidden_size``.
 
     bidirectional : bool, default=True
         Whether each layer also reads every sequence backwards, from its last
@@ -106,10 +112,18 @@ class LSTMSequenceClassifier(
         and the softmax layer read) set to zero in training, one mask per
         sequence and minibatch, the same at every time step.
 
-    recurrent_dropout : float, default=0.0
-        Fraction of the recurrent weights set to zero in training, one mask
-        per minibatch, the same at every time step (DropConnect on the
-        hidden-to-hidden weights, as in AWD-LSTM).
+    weight_drop : float, default=0.0
+        Fraction of the recurrent weights (``W_h``) set to zero in training,
+        one mask per minibatch, the same at every time step: the DropConnect
+        "weight drop" of AWD-LSTM, which regularizes the recurrence without
+        touching the states.
+
+    recurrent_dropout : float
+        Deprecated alias of ``weight_drop``.
+
+        .. deprecated:: 0.2
+            ``recurrent_dropout`` was renamed ``weight_drop`` (it drops
+            weights, not recurrent states) and will be removed in 0.4.
 
     solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
         The optimizer.
@@ -198,8 +212,8 @@ class LSTMSequenceClassifier(
         ``torch.nn.CrossEntropyLoss(label_smoothing=...)`` and Keras'
         ``CategoricalCrossentropy(label_smoothing=...)`` take them: the
         network is not pushed to ever larger logits on training data it
-        already classifies right. 0 trains on the one-hot labels. See the
-        user guide for what 0.1 does on the benchmark datasets.
+        already classifies right. 0 trains on the one-hot labels; the
+        benchmark notes give what 0.1 does on the benchmark datasets.
 
     random_state : int, RandomState instance or None, default=None
         Seed of the weight initialization, the shuffling and the validation
@@ -344,7 +358,6 @@ class LSTMSequenceClassifier(
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
     }
 
-    _cell = "lstm"
     _head = "softmax"
 
     def __init__(
@@ -352,6 +365,7 @@ class LSTMSequenceClassifier(
         hidden_size=32,
         *,
         n_layers=1,
+        cell="lstm",
         bidirectional=True,
         readout="mean_max",
         patch_size="auto",
@@ -359,7 +373,8 @@ class LSTMSequenceClassifier(
         normal_scores="auto",
         input_noise=0.5,
         dropout=0.3,
-        recurrent_dropout=0.0,
+        weight_drop=0.0,
+        recurrent_dropout="deprecated",
         solver="adam",
         learning_rate=1e-2,
         learning_rate_schedule="adaptive",
@@ -384,8 +399,32 @@ class LSTMSequenceClassifier(
         warm_start=False,
         verbose=0,
     ):
-        self.hidden_size = hidden_size
-        self.n_layers = n_layers
+        super().__init__(
+            hidden_size,
+            n_layers=n_layers,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            clip_norm=clip_norm,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            rho=rho,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+        self.cell = cell
         self.bidirectional = bidirectional
         self.readout = readout
         self.patch_size = patch_size
@@ -393,28 +432,8 @@ class LSTMSequenceClassifier(
         self.normal_scores = normal_scores
         self.input_noise = input_noise
         self.dropout = dropout
+        self.weight_drop = weight_drop
         self.recurrent_dropout = recurrent_dropout
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.clip_norm = clip_norm
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.shuffle = shuffle
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.rho = rho
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
         self.class_weight = class_weight
         self.label_smoothing = label_smoothing
 
@@ -526,14 +545,24 @@ class LSTMSequenceClassifier(
         Y = self._label_binarizer.transform(y)
         return np.hstack([1 - Y, Y]) if Y.shape[1] == 1 else Y
 
-    def _architecture(self, n_timesteps):
+    def _network_options(self, n_timesteps):
         return {
+            "cell": self.cell,
             "readout": self.readout,
             "bidirectional": self.bidirectional,
             "patch_size": resolve_patch_size(self.patch_size, n_timesteps),
+            "dropout": self.dropout,
+            "weight_drop": resolve_weight_drop(
+                self.weight_drop, self.recurrent_dropout
+            ),
+            "input_noise": self.input_noise,
         }
 
-    def _validation_score(self, X, mask, targets, sample_weight):
+    def _encoder_options(self):
+        return {"standardize": self.standardize, "normal_scores": self.normal_scores}
+
+    def _validation_score(self, val):
+        X, mask, targets, sample_weight = val
         right = self._logits(X, mask).argmax(1) == targets.argmax(1)
         return float(np.average(right, weights=sample_weight))
 
@@ -616,4 +645,4 @@ class LSTMSequenceClassifier(
     def _n_features_out(self):
         """Number of features given by :meth:`transform`."""
         check_is_fitted(self)
-        return self._net.n_readout
+        return self._network.n_readout

@@ -11,9 +11,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._activations import log_softmax, softmax
-from ._base import _ROW_BLOCK, SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
-from ._network import output_layer
-from ._optimizers import clip_grad_norm
+from ._base import (
+    SEQUENCE_MODEL_CONSTRAINTS,
+    BaseRecurrentNetwork,
+    resolve_weight_drop,
+)
+from ._network import add_l2_penalty, output_layer
+from ._parallel import ROW_BLOCK, blas_threads, padded_rows
 from ._text import (
     END,
     UNKNOWN,
@@ -23,7 +27,7 @@ from ._text import (
     encode,
     tokenize,
 )
-from ._training import _blas_threads, _check_partial_fit
+from ._training import _check_partial_fit
 
 # At prediction, texts are read in windows of this many steps (the state
 # carried from one to the next), in chunks of texts whose logits hold about
@@ -96,13 +100,25 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     n_layers : int, default=1
         Number of stacked LSTM layers.
 
+    cell : {'lstm', 'gru'}, default='lstm'
+        The recurrent cell: an LSTM, or a GRU (``torch.nn.GRU``'s equations),
+        which has three gates instead of four.
+
     dropout : float, default=0.0
         Fraction of each layer's outputs zeroed in training (one mask per
         row of the batch, the same at every step).
 
-    recurrent_dropout : float, default=0.0
-        Fraction of the recurrent weights zeroed in training (one mask per
-        window), as in Merity et al. (2018).
+    weight_drop : float, default=0.0
+        Fraction of the recurrent weights (``W_h``) zeroed in training, one
+        mask per window: the DropConnect "weight drop" of Merity et al.
+        (2018), which regularizes the recurrence without touching the states.
+
+    recurrent_dropout : float
+        Deprecated alias of ``weight_drop``.
+
+        .. deprecated:: 0.2
+            ``recurrent_dropout`` was renamed ``weight_drop`` (it drops
+            weights, not recurrent states) and will be removed in 0.4.
 
     bptt : int, default=32
         Length of the windows of truncated backpropagation through time: the
@@ -111,9 +127,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
     solver : {'rmsprop', 'adam', 'sgd'}, default='rmsprop'
         The optimizer. RMSprop is the solver of the tutorial this model comes
-        from. On the word-level benchmark (``benchmarks/bench_language_model.py``,
-        scikit-learn's dataset descriptions) it reached a held-out perplexity
-        of 26.7, Adam 25.4 and SGD 28.3 (learning_rate 0.003, 0.003, 0.3).
+        from; the benchmark notes compare the three on held-out perplexity.
 
     learning_rate : float, default=0.005
         Step size of the optimizer.
@@ -311,7 +325,9 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
     _parameter_constraints: dict = {
         **BaseRecurrentNetwork._parameter_constraints,
+        "cell": SEQUENCE_MODEL_CONSTRAINTS["cell"],
         "dropout": SEQUENCE_MODEL_CONSTRAINTS["dropout"],
+        "weight_drop": SEQUENCE_MODEL_CONSTRAINTS["weight_drop"],
         "recurrent_dropout": SEQUENCE_MODEL_CONSTRAINTS["recurrent_dropout"],
         "level": [StrOptions({"word", "char"})],
         "tokenizer": [callable, None],
@@ -324,7 +340,6 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         "dtype": "no_validation",  # checked in fit: float32 or float64
     }
 
-    _cell = "lstm"
     _head = "softmax"
     _batch_noun = "window"
 
@@ -339,8 +354,10 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         max_vocab=None,
         embedding_size=32,
         n_layers=1,
+        cell="lstm",
         dropout=0.0,
-        recurrent_dropout=0.0,
+        weight_drop=0.0,
+        recurrent_dropout="deprecated",
         bptt=32,
         solver="rmsprop",
         learning_rate=5e-3,
@@ -365,39 +382,43 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         warm_start=False,
         verbose=0,
     ):
-        self.hidden_size = hidden_size
+        super().__init__(
+            hidden_size,
+            n_layers=n_layers,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            clip_norm=clip_norm,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            rho=rho,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+        self.cell = cell
         self.level = level
         self.tokenizer = tokenizer
         self.lowercase = lowercase
         self.min_count = min_count
         self.max_vocab = max_vocab
         self.embedding_size = embedding_size
-        self.n_layers = n_layers
         self.dropout = dropout
+        self.weight_drop = weight_drop
         self.recurrent_dropout = recurrent_dropout
         self.bptt = bptt
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.clip_norm = clip_norm
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.shuffle = shuffle
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.rho = rho
         self.dtype = dtype
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
 
     # -- fitting ----------------------------------------------------------------
 
@@ -475,72 +496,51 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         pieces = self._validate_fit_data(
             X, y, None, reset=first_pass, incremental=incremental, classes=None
         )
+        wanted = self._make_network(self.embedding_size, len(self.tokens_), self.bptt)
         if first_pass:
             self._random_state = check_random_state(self.random_state)
-            self._initialize(len(self.tokens_), np.dtype(self.dtype))
+            self._initialize(wanted, np.dtype(self.dtype))
         else:
-            fitted = self._describe(self._net, self.embeddings_.shape[1])
-            wanted = self._describe(
-                self._make_network(self.embedding_size, len(self.tokens_), self.bptt),
-                self.embedding_size,
-            )
-            if fitted != wanted:
-                raise ValueError(
-                    f"Cannot continue training a network of {fitted} with "
-                    f"{wanted}; set warm_start=False to start afresh."
-                )
+            self._continue_with(wanted)
         return (pieces,)
 
-    @staticmethod
-    def _describe(net, embedding_size):
-        """The architecture, in words, for the continued-training check."""
-        return f"embedding_size={embedding_size}, " + net.describe()
+    def _describe(self, network):
+        return f"embedding_size={network.n_inputs}, " + network.describe()
 
-    def _architecture(self, n_timesteps):
-        return {"readout": None, "bidirectional": False, "patch_size": 1}
+    def _network_options(self, n_timesteps):
+        return {
+            "cell": self.cell,
+            "readout": None,
+            "dropout": self.dropout,
+            "weight_drop": resolve_weight_drop(
+                self.weight_drop, self.recurrent_dropout
+            ),
+        }
 
-    def _initialize(self, n_tokens, dtype):
+    def _initialize(self, network, dtype):
         """Draw the embeddings (standard normal, as ``torch.nn.Embedding``)
         and the network's weights; reset the training counters."""
-        rng = self._random_state
-        self.embeddings_ = rng.standard_normal((n_tokens, self.embedding_size)).astype(
-            dtype
-        )
-        super()._initialize(self.embedding_size, n_tokens, dtype, self.bptt)
+        shape = (network.n_outputs, network.n_inputs)
+        self.embeddings_ = self._random_state.standard_normal(shape).astype(dtype)
+        super()._initialize(network, dtype)
 
     @property
     def _params(self):
         """All weights in one ordered list: the embeddings, then the network's
         weights in the order of :meth:`Network.spec`."""
-        return [self.embeddings_] + self._net.get(self)
+        return [self.embeddings_] + self._network_weights()
 
     def _set_params_list(self, params):
         """Inverse of :attr:`_params`."""
         self.embeddings_ = params[0]
-        self._net.set(self, params[1:])
+        self._set_network_weights(params[1:])
 
     def _weights_snapshot(self):
         snapshot = super()._weights_snapshot()
         snapshot["embeddings_"] = self.embeddings_.copy()
         return snapshot
 
-    def _loss_grad(self, X, mask, targets, sample_weight, random_state=None):
-        """The network's loss on embedded inputs ``X`` (N, T, embedding_size)
-        and one-hot ``targets``, as for the other estimators; the embeddings
-        are not involved (see :meth:`_window_loss_grad`)."""
-        return self._net.loss_grad(
-            self._params[1:],
-            X,
-            mask,
-            targets,
-            sample_weight,
-            alpha=self.alpha,
-            dropout=self.dropout,
-            recurrent_dropout=self.recurrent_dropout,
-            random_state=random_state,
-        )
-
-    def _window_loss_grad(self, inputs, targets, mask, state, random_state=None):
+    def _window_loss_grad(self, inputs, targets, mask, state, draws=None):
         """Mean cross-entropy per token of one window and its gradients.
 
         Parameters
@@ -551,8 +551,8 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
             True at real steps.
         state : list of tuple or None
             Each layer's state at the start of the window; zeros if None.
-        random_state : RandomState instance or None
-            Source of the dropout masks in training.
+        draws : Draws or None
+            The window's dropout masks, in training.
 
         Returns
         -------
@@ -566,15 +566,9 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
             does not flow back through them).
         """
         embeddings, *params = self._params
-        net = self._net
+        net = self._network
         logits, cache = net.forward(
-            params,
-            embeddings[inputs],
-            mask,
-            state=state,
-            dropout=self.dropout,
-            recurrent_dropout=self.recurrent_dropout,
-            random_state=random_state,
+            params, embeddings[inputs], mask, state=state, draws=draws
         )
         weights = (
             np.ones(targets.shape, dtype=logits.dtype)
@@ -589,58 +583,60 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         dembeddings = np.zeros_like(embeddings)
         np.add.at(dembeddings, inputs.ravel(), dX.reshape(-1, dX.shape[-1]))
         grads = [dembeddings] + grads
-        if self.alpha:
-            for k in [0] + [1 + k for k in net.penalized()]:
-                W = self._params[k]
-                loss += 0.5 * self.alpha * float(np.vdot(W, W)) / n_steps
-                grads[k] += (self.alpha / n_steps) * W
+        # the embeddings are penalized too
+        penalized = [0] + [1 + k for k in net.penalized()]
+        loss += add_l2_penalty(self._params, grads, penalized, self.alpha, n_steps)
         state = [tuple(s.copy() for s in layer) for layer in cache["last"]]
         return loss, grads, state
 
     @contextlib.contextmanager
     def _epoch_data(self, data, early_stopping):
         """Set the texts up for the epochs: yields ``((pieces,), val, n_texts,
-        ())``, the last ``validation_fraction`` of the tokens held out as
-        ``val`` with ``early_stopping``; ``n_texts`` counts every text."""
+        n_rows, None)``, the last ``validation_fraction`` of the tokens held
+        out as ``val`` with ``early_stopping``; ``n_texts`` counts every text,
+        ``n_rows`` is the number of rows the stream is read in."""
         (pieces,) = data
         val = None
         if early_stopping:
             pieces, val_pieces = _split_tokens(pieces, self.validation_fraction)
             val = (val_pieces,)
-        yield (pieces,), val, len(data[0]), ()
+        n_tokens = sum(len(p) for p in pieces)
+        n_rows = _n_rows(n_tokens, self.batch_size, self.bptt)
+        yield (pieces,), val, len(data[0]), n_rows, None
 
-    def _run_epoch(self, pieces):
-        """One pass over the texts: their stream cut into rows, read in
-        windows of ``bptt`` steps with the state carried across windows.
-
-        Returns the mean loss per token and the loss of the first window.
-        """
+    def _minibatches(self, train, batch_size):
+        """The windows of one epoch: the texts (shuffled) in one stream, cut
+        into rows read in windows of ``bptt`` steps, the state carried from
+        one window to the next (in the window's :class:`_Carry`); each
+        window's weight is its number of real steps."""
+        (pieces,) = train
         if self.shuffle and len(pieces) > 1:
             order = self._random_state.permutation(len(pieces))
             pieces = [pieces[i] for i in order]
         stream = np.concatenate(pieces + [pieces[0][:1]])  # ends with END
-        inputs, targets, mask = _rows(stream, self.batch_size, self.bptt)
-        state, total, n_total, first_loss = None, 0.0, 0, None
-        with _blas_threads(len(inputs), self.recurrent_weights_):
-            for window in gen_batches(inputs.shape[1], self.bptt):
-                mask_w = None if mask is None else mask[:, window]
-                n_steps = inputs[:, window].size if mask_w is None else mask_w.sum()
-                loss, grads, state = self._window_loss_grad(
-                    inputs[:, window],
-                    targets[:, window],
-                    None if mask_w is None or mask_w.all() else mask_w,
-                    state,
-                    random_state=self._random_state,
-                )
-                clip_grad_norm(grads, self.clip_norm)
-                self._optimizer.update_params(self._params, grads)
-                total += loss * n_steps
-                n_total += n_steps
-                first_loss = loss if first_loss is None else first_loss
-        return total / n_total, first_loss
+        inputs, targets, mask = _stream_rows(stream, self.batch_size, self.bptt)
+        carry = _Carry()
+        for window in gen_batches(inputs.shape[1], self.bptt):
+            mask_w = None if mask is None else mask[:, window]
+            n_steps = inputs[:, window].size if mask_w is None else mask_w.sum()
+            mask_w = None if mask_w is None or mask_w.all() else mask_w
+            batch = (inputs[:, window], targets[:, window], mask_w, carry)
+            yield batch, float(n_steps)
 
-    def _validation_score(self, pieces):
-        """Mean log-likelihood per token of the held-out ``pieces``."""
+    def _batch_loss_grad(self, batch, shards):
+        """The window's loss and gradients; the state it ends in goes to the
+        next window."""
+        inputs, targets, mask, carry = batch
+        shape = inputs.shape + (self.embeddings_.shape[1],)
+        draws = self._network.draw(shape, self.embeddings_.dtype, self._random_state)
+        loss, grads, carry.state = self._window_loss_grad(
+            inputs, targets, mask, carry.state, draws
+        )
+        return loss, grads
+
+    def _validation_score(self, val):
+        """Mean log-likelihood per token of the held-out texts."""
+        (pieces,) = val
         log_likelihood, n_tokens = self._log_likelihood(pieces)
         return log_likelihood / n_tokens
 
@@ -665,20 +661,19 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         top layer's states in the window (N, W, H) and each layer's state
         after it. Windows carry the state, so the results do not depend on
         the window length; chunks are padded with copies of their first
-        sequence to a multiple of ``_ROW_BLOCK`` rows, so that they do not
+        sequence to a multiple of ``ROW_BLOCK`` rows, so that they do not
         depend on the other texts of the chunk either (see
         ``BaseRecurrentNetwork._map_features``), unless ``pad_rows`` is False.
         """
-        net, params = self._net, self._params[1:]
+        net, params = self._network, self._network_weights()
         embeddings = self.embeddings_
         chunk = _PREDICT_CACHE_SIZE // (_PREDICT_WINDOW * len(self.tokens_))
-        chunk = max(1, chunk // _ROW_BLOCK) * _ROW_BLOCK
-        with _blas_threads(min(chunk, len(seqs)), self.recurrent_weights_):
+        chunk = max(1, chunk // ROW_BLOCK) * ROW_BLOCK
+        with blas_threads(min(chunk, len(seqs)), self.recurrent_weights_):
             for batch in gen_batches(len(seqs), chunk):
                 idx = np.arange(len(seqs))[batch]
                 if pad_rows:
-                    pad = np.full(-len(idx) % _ROW_BLOCK, idx[0])
-                    idx = np.concatenate([idx, pad])
+                    idx = idx[padded_rows(len(idx))]
                 lengths = np.array([len(seqs[i]) for i in idx])
                 T = lengths.max()
                 ids = np.zeros((len(idx), T), dtype=np.intp)
@@ -863,7 +858,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
                 "(outside its vocabulary): it has nothing to go on."
             )
         rng = check_random_state(random_state)
-        net, params = self._net, self._params[1:]
+        net, params = self._network, self._network_weights()
         for *_, state in self._read([seq], pad_rows=False):  # the prompt, once
             pass
         logits = output_layer(state[-1][0][0], self.output_weights_, self.output_bias_)
@@ -899,16 +894,27 @@ def _draw(logits, temperature, top_k, unknown, rng):
     return int(np.searchsorted(cumulative, rng.uniform() * cumulative[-1], "right"))
 
 
-def _rows(stream, batch_size, bptt):
+class _Carry:
+    """The state one window of an epoch leaves to the next (None: zeros)."""
+
+    state = None
+
+
+def _n_rows(n, batch_size, bptt):
+    """Rows a stream of ``n`` steps is read in: at most ``batch_size``, of at
+    least ``bptt`` steps each (one if the stream is shorter)."""
+    return max(1, min(batch_size, n // bptt))
+
+
+def _stream_rows(stream, batch_size, bptt):
     """The stream cut into rows read in parallel: ``(inputs, targets, mask)``.
 
-    ``inputs`` are ``stream[:-1]`` and ``targets`` ``stream[1:]``, cut into at
-    most ``batch_size`` rows of at least ``bptt`` steps (one row if the stream
-    is shorter); the last row is padded, ``mask`` False there (None when no
-    step is padded).
+    ``inputs`` are ``stream[:-1]`` and ``targets`` ``stream[1:]``, cut into
+    :func:`_n_rows` rows; the last row is padded, ``mask`` False there (None
+    when no step is padded).
     """
     n = len(stream) - 1
-    n_rows = max(1, min(batch_size, n // bptt))
+    n_rows = _n_rows(n, batch_size, bptt)
     length = -(-n // n_rows)
     pad = n_rows * length - n
     inputs = np.concatenate([stream[:-1], np.zeros(pad, dtype=stream.dtype)])

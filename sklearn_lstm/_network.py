@@ -1,39 +1,38 @@
 """The network every estimator trains: recurrent layers, a readout and a head.
 
-A :class:`Network` describes an architecture (the cell, the sizes, whether
-layers are bidirectional, how the head reads the top layer's states, the
-output activation) and nothing else: its weights live on the estimator as
-fitted attributes, in the order of :meth:`Network.spec`, from which packing,
-initialization and the L2 penalty all derive. Its methods are pure functions
-of the weights, like the cells of :mod:`sklearn_lstm._cells` that they call::
+A :class:`Network` is built from its configuration (the cell, the sizes,
+whether layers are bidirectional, how the head reads the top layer's states,
+the output activation, dropout and input noise) and holds nothing else: its
+methods are pure functions of the weights and the batch they are given, like
+the cells of :mod:`sklearn_lstm._cells` that they call. The weights are a
+list in the order of :meth:`Network.spec`, from which initialization and
+the L2 penalty derive::
 
-    x -> [dropout] -> layer 1 -> ... -> layer L -> readout -> head -> outputs
+    x -> [noise] -> layer 1 -> [dropout] -> ... -> layer L -> [dropout]
+      -> readout -> head -> outputs
 
 * **layers**: ``n_layers`` recurrent layers; a bidirectional layer runs a
   second cell over each sequence's real steps in reverse (padding stays at
   the end, so it never reaches the reversed direction) and concatenates the
   two state sequences, as ``torch.nn.LSTM(bidirectional=True)`` does.
 * **readout**: many-to-one networks read the top layer's states once per
-  sequence: at the last real step (``'last'``; for the reversed direction,
-  its state after reading the first step, PyTorch's ``h_n``), or their mean
-  or maximum over the real steps (``'mean'``, ``'max'``), or both side by
-  side (``'mean_max'``: the concat pooling of Howard & Ruder, "Universal
-  Language Model Fine-tuning for Text Classification", 2018). Many-to-many
-  networks (``readout=None``) read every step.
-* **head**: a dense layer and its output activation, which fixes the loss:
-  softmax with cross-entropy, sigmoid with binary cross-entropy, identity with
-  squared error.
+  sequence, as the entry of :data:`sklearn_lstm._readouts.READOUTS` named by
+  ``readout`` computes it; many-to-many networks (``readout=None``) read
+  every step.
+* **head**: a dense layer and its output activation, which fixes the loss
+  (:data:`HEADS`).
 
-Noise and dropout only happen in training, when the forward pass is given a
-random state: ``input_noise`` adds Gaussian noise to the inputs,
-``dropout`` zeroes features of each layer's output (one mask per
-sequence, the same at every step), ``recurrent_dropout`` zeroes recurrent
-weights (one mask per minibatch, the same at every step: DropConnect as in
-Merity et al., "Regularizing and Optimizing LSTM Language Models", 2018).
-Kept units are scaled by ``1 / (1 - p)``, so predictions need no rescaling.
-All of a batch's random numbers are drawn at once, in a fixed order, by
-:meth:`Network.draw`, so that a batch split into shards (each sequence's
-noise and masks sliced out of the batch's) trains on the same draws.
+Noise and dropout only happen in training, when the forward pass is given
+the random numbers of the batch (:meth:`Network.draw`): ``input_noise``
+adds Gaussian noise to the inputs, ``dropout`` zeroes features of each
+layer's output (one mask per sequence, the same at every step),
+``weight_drop`` zeroes recurrent weights (one mask per minibatch, the same
+at every step: the DropConnect of Merity et al., "Regularizing and
+Optimizing LSTM Language Models", 2018). Kept units are scaled by
+``1 / (1 - p)``, so predictions need no rescaling. All of a batch's random
+numbers are drawn at once, in a fixed order, so that a batch split into
+shards (each sequence's noise and masks sliced out of the batch's) trains
+on the same draws.
 """
 
 from collections import namedtuple
@@ -43,13 +42,15 @@ import numpy as np
 from ._activations import identity, sigmoid, softmax
 from ._cells import CELLS
 from ._losses import LOSS_FUNCTIONS
+from ._readouts import READOUTS
 
-Weight = namedtuple("Weight", ["attr", "index", "shape", "role"])
-"""One weight array: the estimator attribute that holds it (``index`` into it
-for per-layer lists, else None), its shape, and its role: ``'input'``,
-``'recurrent'``, ``'bias'``, ``'output'`` or ``'output_bias'``."""
+Weight = namedtuple("Weight", ["role", "shape"])
+"""One weight array: its role (``'input'``, ``'recurrent'``, ``'bias'``,
+``'output'`` or ``'output_bias'``) and its shape."""
 
-Head = namedtuple("Head", ["loss", "activation"])
+Head = namedtuple("Head", ["loss", "activation", "onnx_op"])
+"""An output activation: the loss it is trained with, the function, and the
+ONNX operator that computes it (None for the identity)."""
 
 
 class Draws(namedtuple("Draws", ["noise", "weight_masks", "keeps"])):
@@ -70,13 +71,11 @@ class Draws(namedtuple("Draws", ["noise", "weight_masks", "keeps"])):
 
 
 HEADS = {
-    "softmax": Head("log_loss", softmax),
-    "sigmoid": Head("binary_log_loss", sigmoid),
-    "identity": Head("squared_error", identity),
+    "softmax": Head("log_loss", softmax, "Softmax"),
+    "sigmoid": Head("binary_log_loss", sigmoid, "Sigmoid"),
+    "identity": Head("squared_error", identity, None),
 }
 """Output activations, with the loss each is trained with."""
-
-READOUTS = ("last", "mean", "max", "mean_max")
 
 # Roles of the weight matrices that the L2 penalty applies to (not biases).
 _PENALIZED = ("input", "recurrent", "output")
@@ -87,7 +86,8 @@ class Network:
 
     Parameters
     ----------
-    cell : {'lstm', 'rnn_tanh', 'rnn_sigmoid'}
+    cell : {'lstm', 'gru', 'rnn_tanh', 'rnn_sigmoid'}
+        A key of :data:`sklearn_lstm._cells.CELLS`.
     n_inputs : int
         Features per time step.
     hidden_size : int
@@ -96,12 +96,20 @@ class Network:
     n_outputs : int
         Columns of the head.
     head : {'softmax', 'sigmoid', 'identity'}
-    readout : {'last', 'mean', 'max', 'mean_max'} or None, default='last'
-        How the head reads the top layer's states; None reads every step.
+    readout : str or None, default='last'
+        How the head reads the top layer's states, a key of
+        :data:`sklearn_lstm._readouts.READOUTS`; None reads every step.
     bidirectional : bool, default=False
     patch_size : int, default=1
         Consecutive time steps read as one: the first layer reads patches of
         ``patch_size`` steps, ``patch_size * n_inputs`` features each.
+    dropout : float, default=0.0
+        Rate of dropout on each layer's output, in training.
+    weight_drop : float, default=0.0
+        Rate of DropConnect on the recurrent weights, in training.
+    input_noise : ndarray of shape (n_inputs,), default=None
+        Standard deviation of the Gaussian noise added to each input feature
+        in training; None adds none.
     """
 
     def __init__(
@@ -115,6 +123,9 @@ class Network:
         readout="last",
         bidirectional=False,
         patch_size=1,
+        dropout=0.0,
+        weight_drop=0.0,
+        input_noise=None,
     ):
         self.cell = cell
         self.n_inputs = n_inputs
@@ -125,49 +136,54 @@ class Network:
         self.readout = readout
         self.bidirectional = bidirectional
         self.patch_size = patch_size
-        self.n_directions = 2 if bidirectional else 1
+        self.dropout = dropout
+        self.weight_drop = weight_drop
+        self.input_noise = input_noise
 
     def describe(self):
-        """The architecture that the estimator's parameters set, in words."""
+        """The architecture, in words: what continued training must keep."""
         return (
-            f"hidden_size={self.hidden_size}, n_layers={self.n_layers}, "
-            f"bidirectional={self.bidirectional}, readout={self.readout!r}, "
-            f"patch_size={self.patch_size}"
+            f"cell={self.cell!r}, hidden_size={self.hidden_size}, "
+            f"n_layers={self.n_layers}, bidirectional={self.bidirectional}, "
+            f"readout={self.readout!r}, patch_size={self.patch_size}"
         )
 
     @property
+    def n_directions(self):
+        return 2 if self.bidirectional else 1
+
+    @property
     def n_features(self):
-        """Width of the top layer's states: what the head reads."""
+        """Width of the top layer's states: what the readout reads."""
         return self.hidden_size * self.n_directions
 
     @property
     def n_readout(self):
-        """Width of the readout: the top layer's states, twice for 'mean_max'."""
-        return self.n_features * (2 if self.readout == "mean_max" else 1)
+        """Width of the readout: what the head reads."""
+        if self.readout is None:
+            return self.n_features
+        return self.n_features * READOUTS[self.readout].width
 
     # -- weights -----------------------------------------------------------
 
     def spec(self):
         """The weights, in order: each layer's ``Wx, Wh, b`` (the reversed
         direction right after its layer's forward one), then ``W_out, b_out``."""
-        G = CELLS[self.cell].n_gates * self.hidden_size
-        H = self.hidden_size
+        shapes = CELLS[self.cell].weight_shapes
         spec = []
         for layer in range(self.n_layers):
             n_in = self.n_inputs * self.patch_size if layer == 0 else self.n_features
-            for direction in range(self.n_directions):
-                k = layer * self.n_directions + direction
-                spec += [
-                    Weight("input_weights_", k, (n_in, G), "input"),
-                    Weight("recurrent_weights_", k, (H, G), "recurrent"),
-                    Weight("biases_", k, (G,), "bias"),
-                ]
+            Wx, Wh, b = shapes(n_in, self.hidden_size)
+            spec += [
+                Weight("input", Wx),
+                Weight("recurrent", Wh),
+                Weight("bias", b),
+            ] * self.n_directions
         K = self.n_outputs
-        spec += [
-            Weight("output_weights_", None, (self.n_readout, K), "output"),
-            Weight("output_bias_", None, (K,), "output_bias"),
+        return spec + [
+            Weight("output", (self.n_readout, K)),
+            Weight("output_bias", (K,)),
         ]
-        return spec
 
     def initialize(self, rng, dtype):
         """Initial weights in the order of :meth:`spec`: each layer as its cell
@@ -184,46 +200,17 @@ class Network:
                 params.append(np.zeros(w.shape, dtype=dtype))
         return params
 
-    def get(self, estimator):
-        """The estimator's weight arrays (not copies), in the order of :meth:`spec`."""
-        return [
-            getattr(estimator, w.attr)
-            if w.index is None
-            else getattr(estimator, w.attr)[w.index]
-            for w in self.spec()
-        ]
-
-    def set(self, estimator, params):
-        """Store ``params`` (in the order of :meth:`spec`) on the estimator."""
-        values = {}
-        for w, p in zip(self.spec(), params):
-            if w.index is None:
-                values[w.attr] = p
-            else:
-                values.setdefault(w.attr, []).append(p)
-        for attr, value in values.items():
-            setattr(estimator, attr, value)
-
     def penalized(self):
         """Positions, in :meth:`spec`, of the weights the L2 penalty applies to."""
         return [k for k, w in enumerate(self.spec()) if w.role in _PENALIZED]
 
+    def activate(self, logits):
+        """The head's activation of the outputs of :meth:`forward`."""
+        return HEADS[self.head].activation(logits)
+
     # -- forward and backward ------------------------------------------------
 
-    def forward(
-        self,
-        params,
-        X,
-        mask=None,
-        *,
-        state=None,
-        input_noise=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        random_state=None,
-        draws=None,
-        workspace=None,
-    ):
+    def forward(self, params, X, mask=None, *, state=None, draws=None, workspace=None):
         """Outputs of the head before its activation, and the cache.
 
         Parameters
@@ -236,16 +223,9 @@ class Network:
         state : list of tuple, default=None
             Initial state of each layer (unidirectional networks only), as
             ``cache["last"]`` returns it; zeros if None.
-        input_noise : ndarray of shape (D,), default=None
-            Standard deviation of the Gaussian noise added to each input
-            feature, applied only when ``random_state`` is given.
-        dropout, recurrent_dropout : float, default=0.0
-            Dropout rates, applied only when ``random_state`` is given.
-        random_state : RandomState instance, default=None
-            Source of the dropout masks: training mode.
         draws : Draws, default=None
-            The random numbers to use instead of drawing them from
-            ``random_state`` (see :meth:`draw`): training mode.
+            The batch's noise and dropout masks (see :meth:`draw`): training
+            mode. None: no noise, no dropout.
         workspace : Workspace, default=None
             Where the layers keep their arrays, for this call and
             :meth:`backward`; the cache and ``cache["last"]`` then live in it
@@ -259,34 +239,12 @@ class Network:
             state of each layer.
         """
         z, cache = self.features(
-            params,
-            X,
-            mask,
-            state=state,
-            input_noise=input_noise,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            random_state=random_state,
-            draws=draws,
-            workspace=workspace,
+            params, X, mask, state=state, draws=draws, workspace=workspace
         )
         cache["z"] = z
         return output_layer(z, params[-2], params[-1]), cache
 
-    def features(
-        self,
-        params,
-        X,
-        mask=None,
-        *,
-        state=None,
-        input_noise=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        random_state=None,
-        draws=None,
-        workspace=None,
-    ):
+    def features(self, params, X, mask=None, *, state=None, draws=None, workspace=None):
         """What the head reads: the readout of the top layer's states.
 
         Same parameters as :meth:`forward`; returns ``(z, cache)`` with ``z`` of
@@ -294,15 +252,6 @@ class Network:
         """
         cell = CELLS[self.cell]
         N, T = X.shape[:2]
-        if draws is None and random_state is not None:
-            draws = self.draw(
-                X.shape,
-                X.dtype,
-                random_state,
-                input_noise=input_noise,
-                dropout=dropout,
-                recurrent_dropout=recurrent_dropout,
-            )
         if draws is not None and draws.noise is not None:
             X = X + draws.noise
         n_steps, step_mask = T, mask
@@ -351,7 +300,13 @@ class Network:
             else:
                 h = outputs[0]
             keeps.append(keep)
-        z, readout_cache = self._readout(h, mask)
+        if self.readout is None:
+            z, readout_cache = h, None
+        else:
+            readout = READOUTS[self.readout]
+            z, readout_cache = readout.forward(
+                h, mask, self.hidden_size, self.bidirectional
+            )
         cache = {
             "cells": cells,
             "keeps": keeps,
@@ -366,45 +321,34 @@ class Network:
         }
         return z, cache
 
-    def draw(
-        self,
-        shape,
-        dtype,
-        random_state,
-        *,
-        input_noise=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-    ):
+    def draw(self, shape, dtype, random_state, noise_scale=1.0):
         """The random numbers of a training batch of sequences of ``shape``
         ``(N, T, D)``, drawn from ``random_state`` in a fixed order: the input
-        noise, then per layer its recurrent weight masks and its output mask.
+        noise (its standard deviation ``input_noise`` times ``noise_scale``),
+        then per layer its recurrent weight masks and its output mask.
 
-        Same parameters as :meth:`forward`; returns a :class:`Draws`, or None
-        when there is nothing to draw.
+        Returns a :class:`Draws`, or None when there is nothing to draw.
         """
-        if input_noise is None and not dropout and not recurrent_dropout:
+        if self.input_noise is None and not self.dropout and not self.weight_drop:
             return None
         noise = None
-        if input_noise is not None:
+        if self.input_noise is not None:
             noise = random_state.standard_normal(shape).astype(dtype)
-            noise = noise * input_noise.astype(dtype)
-        G = CELLS[self.cell].n_gates * self.hidden_size
+            noise = noise * (self.input_noise * noise_scale).astype(dtype)
+        G = CELLS[self.cell].weight_shapes(self.hidden_size, self.hidden_size)[1]
         weight_masks, keeps = [], []
         for _ in range(self.n_layers):
             for _ in range(self.n_directions):
                 weight_masks.append(
-                    _dropout_mask(
-                        random_state, (self.hidden_size, G), recurrent_dropout, dtype
-                    )
-                    if recurrent_dropout
+                    _dropout_mask(random_state, G, self.weight_drop, dtype)
+                    if self.weight_drop
                     else None
                 )
             keeps.append(
                 _dropout_mask(
-                    random_state, (shape[0], 1, self.n_features), dropout, dtype
+                    random_state, (shape[0], 1, self.n_features), self.dropout, dtype
                 )
-                if dropout
+                if self.dropout
                 else None
             )
         return Draws(noise, weight_masks, keeps)
@@ -473,51 +417,26 @@ class Network:
                 dh[~cache["step_mask"]] = 0
         return grads, dh
 
-    def _readout(self, h, mask):
-        """The states the head reads, from the top layer's ``h`` (N, T, F)."""
-        if self.readout is None:
-            return h, None
-        if self.readout == "last":
-            z = h[:, -1].copy()
-            if self.bidirectional:  # the reversed direction ends at step 0
-                z[:, self.hidden_size :] = h[:, 0, self.hidden_size :]
-            return z, None
-        if self.readout == "mean":
-            return _mean_over_time(h, mask)
-        if self.readout == "max":
-            return _max_over_time(h, mask)
-        z_mean, lengths = _mean_over_time(h, mask)
-        z_max, argmax = _max_over_time(h, mask)
-        return np.concatenate([z_mean, z_max], axis=1), (lengths, argmax)
-
     def _readout_backward(self, dz, cache):
         """Gradient of the top layer's states from that of the readout, in a
         new array (or one of the workspace)."""
         if self.readout is None:
             return dz
         N, T, F = cache["shape"]
-        mask, readout_cache = cache["mask"], cache["readout"]
         # into the top layer's output buffer: the forward pass is done with it
         top = self.n_layers - 1
         buffer = _output_buffer(cache["workspace"], top, (T, N, F), dz.dtype)
         dh = (
             np.empty((N, T, F), dz.dtype) if buffer is None else buffer.reshape(N, T, F)
         )
-        if self.readout == "last":
-            dh.fill(0)
-            H = self.hidden_size
-            dh[:, -1, :H] = dz[:, :H]
-            if self.bidirectional:
-                dh[:, 0, H:] = dz[:, H:]
-            return dh
-        if self.readout == "mean":
-            return _mean_over_time_backward(dz, mask, readout_cache, dh)
-        if self.readout == "max":
-            dh.fill(0)
-            return _max_over_time_backward(dz, readout_cache, dh)
-        lengths, argmax = readout_cache
-        _mean_over_time_backward(dz[:, :F], mask, lengths, dh)
-        return _max_over_time_backward(dz[:, F:], argmax, dh)
+        return READOUTS[self.readout].backward(
+            dz,
+            cache["mask"],
+            cache["readout"],
+            dh,
+            self.hidden_size,
+            self.bidirectional,
+        )
 
     def loss_grad(
         self,
@@ -527,11 +446,6 @@ class Network:
         targets,
         sample_weight,
         *,
-        alpha=0.0,
-        input_noise=None,
-        dropout=0.0,
-        recurrent_dropout=0.0,
-        random_state=None,
         draws=None,
         total_weight=None,
         workspace=None,
@@ -539,30 +453,19 @@ class Network:
         """Loss of a batch and its gradients in the order of :meth:`spec`.
 
         The loss is the ``sample_weight``-weighted mean over sequences (per-step
-        outputs of a sequence add up) plus ``alpha / 2`` times the squared
-        weight matrices, divided by the total weight as in MLP.
-
-        A shard of a batch passes the batch's ``total_weight`` (default: the sum
-        of ``sample_weight``) and its slice of the batch's ``draws``, with
-        ``alpha=0``: the shards' losses and gradients then add up to the
-        batch's, before the penalty (:meth:`add_penalty`).
+        outputs of a sequence add up), divided by ``total_weight`` (default:
+        the sum of ``sample_weight``), without the L2 penalty
+        (:func:`add_l2_penalty`). A shard of a batch passes the batch's
+        ``total_weight`` and its slice of the batch's ``draws`` (see
+        :meth:`forward`): the shards' losses and gradients then add up to the
+        batch's.
 
         With a ``workspace`` (see :meth:`forward`), the gradients may live in
         it: they are valid until its next use.
         """
         if total_weight is None:
             total_weight = float(sample_weight.sum())
-        logits, cache = self.forward(
-            params,
-            X,
-            mask,
-            input_noise=input_noise,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            random_state=random_state,
-            draws=draws,
-            workspace=workspace,
-        )
+        logits, cache = self.forward(params, X, mask, draws=draws, workspace=workspace)
         weights = sample_weight
         if self.readout is None:
             weights = np.broadcast_to(sample_weight[:, None], logits.shape[:2])
@@ -572,18 +475,39 @@ class Network:
         loss /= total_weight
         dlogits /= total_weight
         grads, _ = self.backward(dlogits, cache, params, need_dX=False)
-        if alpha:
-            loss += self.add_penalty(params, grads, alpha, total_weight)
         return loss, grads
 
-    def add_penalty(self, params, grads, alpha, total_weight):
-        """Add the L2 penalty's gradient to ``grads`` in place; its loss."""
-        loss = 0.0
-        for k in self.penalized():
-            W = params[k]
-            loss += 0.5 * alpha * float(np.vdot(W, W)) / total_weight
-            grads[k] += (alpha / total_weight) * W
+
+def add_l2_penalty(params, grads, penalized, alpha, total_weight):
+    """Add the gradient of ``alpha / 2`` times the squared weights at the
+    positions ``penalized``, divided by ``total_weight`` (as MLP divides by
+    the batch size), to ``grads`` in place; return the penalty."""
+    loss = 0.0
+    if not alpha:
         return loss
+    for k in penalized:
+        W = params[k]
+        loss += 0.5 * alpha * float(np.vdot(W, W)) / total_weight
+        grads[k] += (alpha / total_weight) * W
+    return loss
+
+
+# patch_size='auto' reads this share of the training sequences (the shortest)
+# in at most this many recurrent steps: a share, not all of them, so that a
+# few long outliers do not coarsen every sequence.
+AUTO_PATCH_STEPS = 64
+AUTO_PATCH_SHARE = 0.9
+
+
+def resolve_patch_size(patch_size, n_timesteps):
+    """The patch size for training sequences of ``n_timesteps`` steps (the
+    length of each sequence, or the one length of them all): ``patch_size``
+    itself, or for 'auto' the smallest that reads ``AUTO_PATCH_SHARE`` of the
+    sequences in at most ``AUTO_PATCH_STEPS`` steps."""
+    if patch_size == "auto":
+        length = np.quantile(n_timesteps, AUTO_PATCH_SHARE, method="inverted_cdf")
+        return -(-int(length) // AUTO_PATCH_STEPS)
+    return patch_size
 
 
 def output_layer(z, W_out, b_out):
@@ -601,41 +525,6 @@ def _output_buffer(workspace, layer, shape, dtype):
     if workspace is None:
         return None
     return workspace.empty(("output", layer % 2), shape, dtype)
-
-
-def _mean_over_time(h, mask):
-    """Mean of ``h`` (N, T, F) over each sequence's real steps, and what its
-    backward pass needs: the lengths (None when every step is real)."""
-    if mask is None:
-        return h.mean(axis=1), None
-    lengths = mask.sum(axis=1, keepdims=True).astype(h.dtype)
-    return np.einsum("ntf,nt->nf", h, mask.astype(h.dtype)) / lengths, lengths
-
-
-def _mean_over_time_backward(dz, mask, lengths, dh):
-    """Write the gradient of ``h`` from that of its mean, ``dz``, into ``dh``."""
-    T = dh.shape[1]
-    if mask is None:
-        return np.divide(dz[:, None], T, out=dh)
-    return np.multiply(mask[:, :, None] / lengths[:, :, None], dz[:, None], out=dh)
-
-
-def _max_over_time(h, mask):
-    """Maximum of ``h`` (N, T, F) over each sequence's real steps (padded
-    steps never win), and the step of each maximum."""
-    masked = h if mask is None else np.where(mask[:, :, None], h, -np.inf)
-    argmax = masked.argmax(axis=1)
-    return np.take_along_axis(h, argmax[:, None], axis=1)[:, 0], argmax
-
-
-def _max_over_time_backward(dz, argmax, dh):
-    """Add the gradient of ``h`` from that of its maximum, ``dz``, to ``dh``:
-    each maximum's step gets it (one step per sequence and feature)."""
-    index = argmax[:, None]
-    np.put_along_axis(
-        dh, index, np.take_along_axis(dh, index, axis=1) + dz[:, None], axis=1
-    )
-    return dh
 
 
 def _dropout_mask(random_state, shape, rate, dtype):

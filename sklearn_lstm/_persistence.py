@@ -2,8 +2,19 @@
 
 import warnings
 
+from ._encoder import InputEncoder
+from ._network import Network
 from ._optimizers import OPTIMIZERS
 from ._version import __version__
+
+# The package's own objects an estimator holds, saved as their class name and
+# attributes (numbers, strings, arrays and lists of them), so that a loader
+# such as ``skops.io`` finds no type to trust but the estimator's own.
+_PLAIN_OBJECTS = {
+    "_optimizer": OPTIMIZERS,
+    "_network": {"Network": Network},
+    "_encoder": {"InputEncoder": InputEncoder},
+}
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -13,17 +24,18 @@ class InconsistentVersionWarning(UserWarning):
 class PersistenceMixin:
     """Pickle support for the estimators: ``joblib``, ``pickle`` and ``skops``.
 
-    The optimizer is saved as its class name and attributes (floats and
-    arrays), so that ``skops.io`` finds no type to trust but the estimator's
-    own; loading a model saved by another version of the package warns.
+    The optimizer, the network and the input encoder are saved as their class
+    names and attributes; loading a model saved by another version of the
+    package warns.
     """
 
     def __getstate__(self):
         state = dict(super().__getstate__())  # may be self.__dict__ itself
         state["_sklearn_lstm_version"] = __version__
-        optimizer = state.pop("_optimizer", None)
-        if optimizer is not None:
-            state["_optimizer_state"] = (type(optimizer).__name__, vars(optimizer))
+        for name in _PLAIN_OBJECTS:
+            obj = state.pop(name, None)
+            if obj is not None:
+                state[name + "_state"] = (type(obj).__name__, dict(vars(obj)))
         return state
 
     def __setstate__(self, state):
@@ -36,9 +48,11 @@ class PersistenceMixin:
                 "give different results. Refit it with this version.",
                 InconsistentVersionWarning,
             )
-        optimizer_state = state.pop("_optimizer_state", None)
+        saved = {name: state.pop(name + "_state", None) for name in _PLAIN_OBJECTS}
         super().__setstate__(state)
-        if optimizer_state is not None:
-            name, attributes = optimizer_state
-            self._optimizer = object.__new__(OPTIMIZERS[name])
-            self._optimizer.__dict__.update(attributes)
+        for name, classes in _PLAIN_OBJECTS.items():
+            if saved[name] is not None:
+                class_name, attributes = saved[name]
+                obj = object.__new__(classes[class_name])
+                obj.__dict__.update(attributes)
+                setattr(self, name, obj)

@@ -12,7 +12,11 @@ from sklearn.utils.validation import (
 )
 
 from ._activations import log_softmax, softmax
-from ._base import SEQUENCE_MODEL_CONSTRAINTS, BaseRecurrentNetwork
+from ._base import (
+    SEQUENCE_MODEL_CONSTRAINTS,
+    BaseRecurrentNetwork,
+    resolve_weight_drop,
+)
 from ._training import _check_partial_fit
 from ._validation import check_sequences, check_weights
 
@@ -34,6 +38,11 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
 
     n_layers : int, default=1
         Number of stacked LSTM layers.
+
+    cell : {'lstm', 'gru'}, default='lstm'
+        The recurrent cell: an LSTM, or a GRU (``torch.nn.GRU``'s equations),
+        which has three gates instead of four, so fewer weights and faster
+        epochs at the same ``hidden_size``.
 
     bidirectional : bool, default=False
         Whether each layer also reads the sequences backwards, so that a step's
@@ -73,9 +82,18 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         Fraction of each layer's output features zeroed during training (one
         mask per sequence, the same at every step).
 
-    recurrent_dropout : float, default=0.0
-        Fraction of the recurrent weights zeroed during training (one mask per
-        minibatch, the same at every step).
+    weight_drop : float, default=0.0
+        Fraction of the recurrent weights (``W_h``) set to zero in training,
+        one mask per minibatch, the same at every time step: the DropConnect
+        "weight drop" of AWD-LSTM, which regularizes the recurrence without
+        touching the states.
+
+    recurrent_dropout : float
+        Deprecated alias of ``weight_drop``.
+
+        .. deprecated:: 0.2
+            ``recurrent_dropout`` was renamed ``weight_drop`` (it drops
+            weights, not recurrent states) and will be removed in 0.4.
 
     solver : {'adam', 'sgd', 'rmsprop'}, default='adam'
         The optimizer.
@@ -269,10 +287,13 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
 
     _parameter_constraints: dict = {
         **BaseRecurrentNetwork._parameter_constraints,
-        **{k: v for k, v in SEQUENCE_MODEL_CONSTRAINTS.items() if k != "readout"},
+        **{
+            k: v
+            for k, v in SEQUENCE_MODEL_CONSTRAINTS.items()
+            if k not in ("readout", "patch_size")
+        },
     }
 
-    _cell = "lstm"
     _head = "softmax"
 
     def __init__(
@@ -280,12 +301,14 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         hidden_size=32,
         *,
         n_layers=1,
+        cell="lstm",
         bidirectional=False,
         standardize=True,
         normal_scores=False,
         input_noise=0.0,
         dropout=0.0,
-        recurrent_dropout=0.0,
+        weight_drop=0.0,
+        recurrent_dropout="deprecated",
         solver="adam",
         learning_rate=1e-2,
         learning_rate_schedule="constant",
@@ -308,35 +331,39 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         warm_start=False,
         verbose=0,
     ):
-        self.hidden_size = hidden_size
-        self.n_layers = n_layers
+        super().__init__(
+            hidden_size,
+            n_layers=n_layers,
+            solver=solver,
+            learning_rate=learning_rate,
+            learning_rate_schedule=learning_rate_schedule,
+            alpha=alpha,
+            batch_size=batch_size,
+            max_iter=max_iter,
+            clip_norm=clip_norm,
+            tol=tol,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            shuffle=shuffle,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            rho=rho,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+        self.cell = cell
         self.bidirectional = bidirectional
         self.standardize = standardize
         self.normal_scores = normal_scores
         self.input_noise = input_noise
         self.dropout = dropout
+        self.weight_drop = weight_drop
         self.recurrent_dropout = recurrent_dropout
-        self.solver = solver
-        self.learning_rate = learning_rate
-        self.learning_rate_schedule = learning_rate_schedule
-        self.alpha = alpha
-        self.batch_size = batch_size
-        self.max_iter = max_iter
-        self.clip_norm = clip_norm
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.shuffle = shuffle
-        self.momentum = momentum
-        self.nesterovs_momentum = nesterovs_momentum
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-        self.rho = rho
-        self.random_state = random_state
-        self.warm_start = warm_start
-        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -443,10 +470,23 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         sample_weight = check_weights(sample_weight, len(X), dtype=X.dtype)
         return X, mask, targets, sample_weight
 
-    def _architecture(self, n_timesteps):
-        return {"readout": None, "bidirectional": self.bidirectional, "patch_size": 1}
+    def _network_options(self, n_timesteps):
+        return {
+            "cell": self.cell,
+            "readout": None,
+            "bidirectional": self.bidirectional,
+            "dropout": self.dropout,
+            "weight_drop": resolve_weight_drop(
+                self.weight_drop, self.recurrent_dropout
+            ),
+            "input_noise": self.input_noise,
+        }
 
-    def _validation_score(self, X, mask, targets, sample_weight):
+    def _encoder_options(self):
+        return {"standardize": self.standardize, "normal_scores": self.normal_scores}
+
+    def _validation_score(self, val):
+        X, mask, targets, sample_weight = val
         right = self._logits(X, mask).argmax(-1) == targets.argmax(-1)
         weights = np.broadcast_to(sample_weight[:, None], right.shape)
         if mask is not None:

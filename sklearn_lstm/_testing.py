@@ -30,4 +30,4 @@ def network_batch(estimator, X, y):
     X, mask, targets, sample_weight = estimator._validate_fit_data(
         X, y, None, reset=False, incremental=True, classes=None
     )
-    return estimator._network_inputs(X, mask), mask, targets, sample_weight
+    return estimator._encoder.transform(X, mask), mask, targets, sample_weight

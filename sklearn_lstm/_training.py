@@ -4,61 +4,51 @@ It follows ``sklearn.neural_network.BaseMultilayerPerceptron``, split into
 small methods as skorch does: ``_fit`` (which restores the estimator if
 anything raises) -> ``_fit_unsafe`` (``_prepare_fit_data``, callbacks) ->
 ``_fit_stochastic`` (epochs, patience, early stopping, callbacks) ->
-``_run_epoch`` (shuffled minibatches) -> ``_train_step`` (forward, backward,
-clip, update). An estimator whose data are not minibatches of sequences (the
-language model) overrides ``_prepare_fit_data``, ``_epoch_data`` and
-``_run_epoch``, and keeps the loop.
+``_run_epoch`` (minibatches) -> ``_train_step`` (loss and gradients, clip,
+update).
+
+What an estimator trains on is its own business, behind hooks of one
+signature that every estimator implements (the sequence estimators through
+:class:`~sklearn_lstm._base.BaseRecurrentNetwork`, the language model on its
+own):
+
+``_prepare_fit_data(X, y, sample_weight, incremental, classes, first_pass)``
+    Validate the data, set up the network on a first pass, and return the
+    training data, in a form only the other hooks read.
+``_epoch_data(data, early_stopping)``
+    A context manager yielding ``(train, val, n_samples, batch_size,
+    shards)``: the training and validation parts, the samples each epoch
+    adds to ``t_``, the largest batch and the :class:`~sklearn_lstm._parallel.Shards`
+    (or None) that split each batch.
+``_minibatches(train, batch_size)``
+    The batches of one epoch, each with the weight of its loss in the
+    epoch's mean.
+``_batch_loss_grad(batch, shards)``
+    The batch's loss (L2 penalty included) and its gradients, in the order
+    of ``_params``.
+``_validation_score(val)``, ``_fits_training_data(train)``
+    Early stopping, and the adder's stop when it is exactly right.
 """
 
-import contextlib
 import copy
-import functools
-import os
-import statistics
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
 
 import numpy as np
-from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state, gen_batches, shuffle
-from threadpoolctl import ThreadpoolController
+from sklearn.utils import gen_batches, shuffle
 
 from ._callbacks import with_callbacks
 from ._optimizers import AdamOptimizer, RMSpropOptimizer, SGDOptimizer, clip_grad_norm
-from ._workspace import Workspace
+from ._parallel import blas_threads
 
 # A fit whose last epoch's loss is more than this many times the loss of the
 # weights it started from has diverged (minibatch noise stays far below it).
 _DIVERGED = 10.0
 
-# Below this many multiply-adds in one time step's recurrent products, BLAS
-# runs on one thread. On 2 idle cores a second thread gains at most 1.2-1.6x at
-# such sizes; on a busy machine it costs 2-20x, as each small product waits
-# for the second thread to be scheduled (benchmarks/bench_threads.py).
-_BLAS_THREADING_MIN_WORK = 2**22
-
-# A minibatch is split into shards of at least this many sequences, at most
-# _MAX_SHARDS of them, computed side by side in threads (NumPy releases the
-# GIL in ufuncs and BLAS) with BLAS on one thread each. The number of shards
-# depends on the batch size only, never on the machine, so that a fit gives
-# the same model wherever it runs with the same NumPy and BLAS. Two shards of
-# a batch of 200 ran 1.4-2.1x faster than one on 2 idle cores at the shapes of
-# benchmarks/bench_fit.py; the threshold and the cap are provisional, to be
-# set with benchmarks/bench_shards.py on a quiet machine.
-_SHARD_MIN_ROWS = 50
-_MAX_SHARDS = 2
-
 # Shuffled sequences of unequal lengths go into minibatches of similar lengths
 # (_minibatches): sorted by length times a random factor within exp(+-0.2),
-# 0.82 to 1.22. Against random minibatches, each cut to its longest sequence,
-# on the ragged datasets of benchmarks/bench_ucr.py (seeds 0-2, mean test
-# accuracy): PickupGestureWiimoteZ 0.820 against 0.813, JapaneseVowels 0.981
-# against 0.977, PLAID 0.741 against 0.727, in 0.73x, 0.88x and 0.67x the fit
-# time (the two runs side by side).
+# 0.82 to 1.22.
 _LENGTH_NOISE = 0.2
 
 # max_iter='auto' and n_iter_no_change='auto': at least this many epochs and
@@ -73,10 +63,9 @@ _AUTO_N_ITER_NO_CHANGE = (10, 200)
 class StochasticTrainingMixin:
     """Minibatch training by backpropagation through time.
 
-    The estimator provides ``_validate_fit_data`` (input checking),
-    ``_make_network`` (the architecture its parameters ask for),
-    ``_initialize``, ``_params``, ``_set_params_list``, ``_loss_grad`` and
-    ``_validation_score``.
+    The estimator implements the hooks of the module docstring, and
+    ``_params`` (the weights, in one list, as the optimizer updates them in
+    place), ``_set_params_list`` and ``_weights_snapshot``.
     """
 
     # What one update reads, as the divergence warning names it.
@@ -119,47 +108,6 @@ class StochasticTrainingMixin:
         )
         return self
 
-    def _prepare_fit_data(self, X, y, sample_weight, incremental, classes, first_pass):
-        """Validate the data, draw the weights on a ``first_pass`` (else check
-        that the data suit the fitted network), and return the training data
-        ``(X, mask, targets, sample_weight)``, ``X`` as the network reads it."""
-        X, mask, targets, sample_weight = self._validate_fit_data(
-            X,
-            y,
-            sample_weight,
-            reset=first_pass,
-            incremental=incremental,
-            classes=classes,
-        )
-        if first_pass:
-            self._random_state = check_random_state(self.random_state)
-            self._input_mean, self._input_std = _feature_stats(X, mask, sample_weight)
-            self._scored_features, self._score_knots = _normal_score_knots(
-                X, mask, sample_weight, getattr(self, "normal_scores", False)
-            )
-            n_inputs = X.shape[2] + len(self._scored_features)
-            lengths = X.shape[1] if mask is None else mask.sum(axis=1)
-            self._initialize(n_inputs, targets.shape[-1], X.dtype, lengths)
-        else:
-            X = X.astype(self.output_weights_.dtype, copy=False)
-            targets = targets.astype(X.dtype, copy=False)
-            self._check_n_step_features(X)
-            fitted = self._net
-            wanted = self._make_network(fitted.n_inputs, fitted.n_outputs, X.shape[1])
-            # The patch size of the fitted network is kept, whatever the
-            # length of the sequences that continue its training.
-            wanted.patch_size = fitted.patch_size
-            if fitted.describe() != wanted.describe():
-                raise ValueError(
-                    f"Cannot continue training a network of {fitted.describe()} "
-                    f"with {wanted.describe()}; set warm_start=False to start afresh."
-                )
-        return self._network_inputs(X, mask), mask, targets, sample_weight
-
-    def _weights_snapshot(self):
-        """Copies of the fitted weights, for a callback's ``fitted_estimator``."""
-        return _copied_attributes(self, self._net)
-
     def _make_optimizer(self, params):
         """The optimizer named by ``solver``, over ``params``."""
         adaptive = self.learning_rate_schedule == "adaptive"
@@ -201,7 +149,7 @@ class StochasticTrainingMixin:
         """Epochs of training on ``data``, with early stopping and patience.
 
         ``data`` is what :meth:`_prepare_fit_data` returned, read only by
-        :meth:`_epoch_data` and :meth:`_run_epoch`. Each epoch is a task for
+        the estimator's hooks. Each epoch is a task for
         the callbacks, which see the data as given to ``fit`` and may stop
         training at the end of any epoch.
         """
@@ -212,14 +160,14 @@ class StochasticTrainingMixin:
         last_epoch_params = [p.copy() for p in self._params]
         start_loss = None  # of the weights fit started from, on its first batch
         epochs = self._epoch_data(data, early_stopping)
-        with epochs as (train, val, n_samples, epoch_args):
-            max_iter, n_iter_no_change = self._stopping_limits(n_samples, epoch_args)
+        with epochs as (train, val, n_samples, batch_size, shards):
+            max_iter, n_iter_no_change = self._stopping_limits(n_samples, batch_size)
             try:
                 for _ in range(max_iter):
                     start = time.perf_counter()
                     epoch_ctx = callback_ctx.subcontext(task_name="epoch")
                     epoch_ctx.call_on_fit_task_begin(estimator=self, **raw_data)
-                    loss, first_loss = self._run_epoch(*train, *epoch_args)
+                    loss, first_loss = self._run_epoch(train, batch_size, shards)
                     if start_loss is None:
                         start_loss = first_loss
                     if not np.isfinite(loss):
@@ -249,7 +197,7 @@ class StochasticTrainingMixin:
                     ):
                         break
 
-                    if not incremental and self._fits_training_data(*train):
+                    if not incremental and self._fits_training_data(train):
                         if self.verbose:
                             print("Every training sample is exactly right: stopping.")
                         break
@@ -300,48 +248,15 @@ class StochasticTrainingMixin:
                 "or set clip_norm."
             )
 
-    @contextlib.contextmanager
-    def _epoch_data(self, data, early_stopping):
-        """Set ``data`` up for the epochs of :meth:`_fit_stochastic`.
-
-        Yields ``(train, val, n_samples, epoch_args)``: the training data
-        ``(X, mask, targets, sample_weight)`` (less the validation part with
-        ``early_stopping``), the validation data (None without), the number of
-        samples each epoch adds to ``t_``, and the further arguments of
-        :meth:`_run_epoch`: the batch size and the :class:`Shards`, whose
-        threads are shut down on leaving the context.
-        """
-        X, mask, targets, sample_weight = data
-        val = None
-        if early_stopping:
-            idx_train, idx_val = self._validation_split(X.shape[0], targets)
-            val = (
-                X[idx_val],
-                _take(mask, idx_val),
-                targets[idx_val],
-                sample_weight[idx_val],
-            )
-            X, mask = X[idx_train], _take(mask, idx_train)
-            targets, sample_weight = targets[idx_train], sample_weight[idx_train]
-        n_samples = X.shape[0]
-
-        # A batch larger than the data is the data: clipped without a warning,
-        # since the default (32) meets small training sets in normal use.
-        limit = 200 if self.batch_size == "auto" else self.batch_size
-        batch_size = min(limit, n_samples)
-        with Shards(batch_size) as shards:
-            train = (X, mask, targets, sample_weight)
-            yield train, val, n_samples, (batch_size, shards)
-
-    def _stopping_limits(self, n_samples, epoch_args):
+    def _stopping_limits(self, n_samples, batch_size):
         """``(max_iter, n_iter_no_change)``, each 'auto' resolved for epochs
-        of ``n_samples`` sequences in minibatches of ``epoch_args[0]``."""
+        of ``n_samples`` samples in minibatches of ``batch_size``."""
 
         def resolve(value, min_epochs_and_updates):
             if value != "auto":
                 return value
             min_epochs, min_updates = min_epochs_and_updates
-            n_batches = -(-n_samples // epoch_args[0])
+            n_batches = -(-n_samples // batch_size)
             return max(min_epochs, -(-min_updates // n_batches))
 
         return (
@@ -349,69 +264,43 @@ class StochasticTrainingMixin:
             resolve(self.n_iter_no_change, _AUTO_N_ITER_NO_CHANGE),
         )
 
-    def _validation_split(self, n_samples, targets):
-        """Indices of the training and validation parts, stratified for
-        classifiers of whole sequences."""
-        stratify = None
-        if is_classifier(self) and targets.ndim == 2:
-            stratify = targets.argmax(axis=1)
-        idx_train, idx_val = train_test_split(
-            np.arange(n_samples),
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
-        if len(idx_val) < 2:
-            raise ValueError(
-                f"The validation set is too small ({len(idx_val)} samples) with "
-                f"validation_fraction={self.validation_fraction} and {n_samples} "
-                "samples; increase validation_fraction or disable early_stopping."
-            )
-        return idx_train, idx_val
+    def _noise_scale(self):
+        """How much of its input noise a batch gets: the noise decays with
+        the learning rate of the adaptive schedule."""
+        return self._optimizer.learning_rate / self.learning_rate
 
-    def _run_epoch(self, X, mask, targets, sample_weight, batch_size, shards=None):
-        """One pass over the data in (shuffled) minibatches, each split by
-        ``shards`` (a :class:`Shards`; None: whole).
+    def _run_epoch(self, train, batch_size, shards):
+        """One pass over ``train`` in the estimator's minibatches.
 
-        Returns the mean loss and the loss of the first batch, which was
-        computed before any update of this epoch.
+        Returns the mean loss (each batch's weighted by its weight) and the
+        loss of the first batch, which was computed before any update of
+        this epoch.
         """
-        accumulated_loss, first_loss = 0.0, None
-        blas = _blas_threads(batch_size, self.recurrent_weights_)
-        if shards is not None and shards.parallel:  # one BLAS thread per shard
-            blas = _threadpool_controller().limit(limits=1, user_api="blas")
-        random_state = self._random_state if self.shuffle else None
-        with blas:
-            for b in _minibatches(X.shape[0], batch_size, mask, random_state):
-                weight = float(sample_weight[b].sum())
-                if weight > 0:
-                    loss = self._train_step(
-                        *_rows(X, mask, targets, b),
-                        sample_weight[b],
-                        shards,
-                    )
-                    accumulated_loss += loss * weight
-                    first_loss = loss if first_loss is None else first_loss
-        return accumulated_loss / float(sample_weight.sum()), first_loss
-
-    def _train_step(self, X, mask, targets, sample_weight, shards=None):
-        """Forward, backward, clip, update; the batch loss."""
-        params = self._params
-        loss, grads = self._loss_grad(
-            X,
-            mask,
-            targets,
-            sample_weight,
-            random_state=self._random_state,
-            shards=shards,
+        total, total_weight, first_loss = 0.0, 0.0, None
+        limit = (
+            blas_threads(batch_size, self.recurrent_weights_)
+            if shards is None
+            else shards.blas_threads(batch_size, self.recurrent_weights_)
         )
+        with limit:
+            for batch, weight in self._minibatches(train, batch_size):
+                loss = self._train_step(batch, shards)
+                total += loss * weight
+                total_weight += weight
+                first_loss = loss if first_loss is None else first_loss
+        return total / total_weight, first_loss
+
+    def _train_step(self, batch, shards):
+        """Loss and gradients, clip, update; the batch loss."""
+        params = self._params
+        loss, grads = self._batch_loss_grad(batch, shards)
         clip_grad_norm(grads, self.clip_norm)
         self._optimizer.update_params(params, grads)
         return loss
 
-    def _fits_training_data(self, *train):
+    def _fits_training_data(self, train):
         """Whether training stops because the model is exactly right on the
-        training data ``train`` (as :meth:`_epoch_data` yields it): never,
+        training data ``train`` (as ``_epoch_data`` yields it): never,
         unless an estimator with an exact notion of right
         (:class:`RNNBinaryAdder`) says so."""
         return False
@@ -419,7 +308,7 @@ class StochasticTrainingMixin:
     def _update_no_improvement_count(self, early_stopping, val):
         """Patience bookkeeping on the validation score or the training loss."""
         if early_stopping:
-            score = self._validation_score(*val)
+            score = self._validation_score(val)
             self.validation_scores_.append(score)
             if score < self.best_validation_score_ + self.tol:
                 self._no_improvement_count += 1
@@ -437,180 +326,6 @@ class StochasticTrainingMixin:
                 self.best_loss_ = self.loss_curve_[-1]
 
 
-class Shards:
-    """Splits of the minibatches of a fit into contiguous shards, whose
-    losses and gradients are computed side by side in a thread pool.
-
-    A batch of ``n`` sequences has ``min(_MAX_SHARDS, n // _SHARD_MIN_ROWS)``
-    shards (at least 1), whatever the machine; the pool has one thread per
-    shard up to the number of usable cores, and none on one core (the shards
-    then run one after the other, with the same result). Use as a context
-    manager: the pool is shut down on leaving it, exceptions included.
-
-    Each shard has its own :class:`~sklearn_lstm._workspace.Workspace`, which
-    the minibatches of the fit reuse (shards computed side by side never
-    share one).
-
-    Parameters
-    ----------
-    batch_size : int
-        The largest batch the fit trains on.
-    """
-
-    def __init__(self, batch_size):
-        self.n_shards = _n_shards(batch_size)
-        self.workspaces = [Workspace() for _ in range(self.n_shards)]
-        n_workers = min(self.n_shards, _usable_cores())
-        self.parallel = n_workers > 1
-        self._pool = None
-        if self.parallel:
-            self._pool = ThreadPoolExecutor(
-                n_workers, thread_name_prefix="sklearn_lstm"
-            )
-
-    def map_sum(self, fn, n_rows):
-        """Sum of ``fn(rows, workspace)`` over the shards of a batch of
-        ``n_rows``, each shard with its own workspace.
-
-        ``fn`` returns ``(loss, grads)``; the losses and gradients are added
-        in the order of the shards (the first shard's gradients are updated in
-        place), so that the sum is the same at every run.
-        """
-        n_shards = _n_shards(n_rows)
-        bounds = [round(k * n_rows / n_shards) for k in range(n_shards + 1)]
-        parts = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        workspaces = self.workspaces[:n_shards]
-        if self._pool is None or n_shards == 1:
-            results = [fn(part, ws) for part, ws in zip(parts, workspaces)]
-        else:
-            futures = [
-                self._pool.submit(fn, part, ws) for part, ws in zip(parts, workspaces)
-            ]
-            wait_futures(futures)  # none still runs when one of them raised
-            results = [future.result() for future in futures]
-        loss, grads = results[0]
-        for shard_loss, shard_grads in results[1:]:
-            loss += shard_loss
-            for g, shard_g in zip(grads, shard_grads):
-                g += shard_g
-        return loss, grads
-
-    def close(self):
-        """Shut the thread pool down, waiting for its threads."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-
-
-def _n_shards(n_rows):
-    """Number of shards of a batch of ``n_rows`` sequences."""
-    return max(1, min(_MAX_SHARDS, n_rows // _SHARD_MIN_ROWS))
-
-
-def _usable_cores():
-    """CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
-def _weighted_steps(X, mask, sample_weight):
-    """The real steps of ``X``, ``(n_steps, n_features)``, and the weight of
-    each: its sequence's ``sample_weight``, so that weights act like repeated
-    sequences."""
-    if mask is None:
-        return X.reshape(-1, X.shape[2]), np.repeat(sample_weight, X.shape[1])
-    return X[mask], np.broadcast_to(sample_weight[:, None], mask.shape)[mask]
-
-
-def _feature_stats(X, mask, sample_weight):
-    """Weighted mean and standard deviation of each feature over the real
-    steps of ``X``; a constant feature gets a standard deviation of 1.
-    Computed on ``X`` divided by its largest magnitude, so that steps near
-    the float limits do not overflow."""
-    steps, weights = _weighted_steps(X, mask, sample_weight)
-    largest = np.abs(steps).max(axis=0).astype(np.float64)
-    largest[~(largest > 0)] = 1.0
-    scaled = steps / largest
-    mean = np.average(scaled, axis=0, weights=weights)
-    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
-    std = np.where(std > 0, std * largest, 1.0)
-    return (mean * largest).astype(X.dtype), std.astype(X.dtype)
-
-
-# The normal-score map of a feature is piecewise linear between the values at
-# these quantiles of the training steps, sent to the standard normal's
-# quantiles of the same levels (from -2.58 to 2.58).
-_SCORE_LEVELS = (np.arange(100) + 0.5) / 100
-_SCORE_NORMALS = np.array([statistics.NormalDist().inv_cdf(p) for p in _SCORE_LEVELS])
-# normal_scores='auto' scores the features with at least this many distinct
-# values: not binary, one-hot or coded features, nor 4-bit pixels.
-_MIN_DISTINCT_VALUES = 32
-
-
-def _normal_score_knots(X, mask, sample_weight, normal_scores):
-    """The features to score (``normal_scores`` True, False or 'auto') and
-    the knots ``(values, scores)`` of each one's map, from the real steps of
-    ``X``.
-
-    The values are the feature's weighted quantiles at ``_SCORE_LEVELS``
-    (inverted CDF: weights act exactly as repeated sequences); a value that
-    several levels share (a mass point, such as many zeros) gets the mean of
-    their normal quantiles, so the map stays continuous and increasing.
-    """
-    if normal_scores != "auto" and not normal_scores:
-        return np.empty(0, dtype=np.intp), []
-    steps, weights = _weighted_steps(X, mask, sample_weight)
-    steps, weights = steps[weights > 0], weights[weights > 0]
-    weights = weights / weights.max()  # weights of any magnitude act alike
-    features, knots = [], []
-    for j in range(steps.shape[1]):
-        order = np.argsort(steps[:, j], kind="stable")
-        values = steps[order, j]
-        if (
-            normal_scores == "auto"
-            and np.count_nonzero(values[1:] != values[:-1]) + 1 < _MIN_DISTINCT_VALUES
-        ):
-            continue
-        cumulative = np.cumsum(weights[order], dtype=np.float64)
-        at = np.searchsorted(cumulative, _SCORE_LEVELS * cumulative[-1])
-        values, first = np.unique(
-            values[np.minimum(at, len(values) - 1)], return_index=True
-        )
-        scores = np.add.reduceat(_SCORE_NORMALS, first) / np.diff(
-            first, append=len(_SCORE_NORMALS)
-        )
-        features.append(j)
-        knots.append((values.astype(X.dtype), scores.astype(X.dtype)))
-    return np.array(features, dtype=np.intp), knots
-
-
-def _normal_scores(X, features, knots):
-    """The normal scores ``(n_samples, n_timesteps, len(features))`` of the
-    scored ``features`` of ``X``: each value's place among the training
-    steps (see :func:`_normal_score_knots`), read on the standard normal's
-    scale; values beyond the training range get the extreme scores."""
-    scores = np.empty(X.shape[:2] + (len(features),), dtype=X.dtype)
-    for k, (j, (values, score)) in enumerate(zip(features, knots)):
-        scores[:, :, k] = np.interp(X[:, :, j], values, score)
-    return scores
-
-
-def _copied_attributes(estimator, net):
-    """Copies of the weight attributes, lists included, by name."""
-    attrs = dict.fromkeys(w.attr for w in net.spec())
-    return {
-        attr: [p.copy() for p in value] if isinstance(value, list) else value.copy()
-        for attr in attrs
-        for value in [getattr(estimator, attr)]
-    }
-
-
 def _check_partial_fit(estimator):
     """``partial_fit`` is available unless early stopping is on, as in MLP."""
     if estimator.early_stopping:
@@ -618,22 +333,7 @@ def _check_partial_fit(estimator):
     return True
 
 
-@functools.cache
-def _threadpool_controller():
-    """The BLAS libraries loaded in this process (found once)."""
-    return ThreadpoolController()
-
-
-def _blas_threads(n_rows, recurrent_weights):
-    """Context limiting BLAS to one thread when the recurrent products of
-    ``n_rows`` sequences are too small to share between threads."""
-    work = n_rows * sum(Wh.size for Wh in recurrent_weights)
-    if work >= _BLAS_THREADING_MIN_WORK:
-        return contextlib.nullcontext()
-    return _threadpool_controller().limit(limits=1, user_api="blas")
-
-
-def _minibatches(n_samples, batch_size, mask, random_state):
+def minibatch_indices(n_samples, batch_size, mask, random_state):
     """The index arrays of an epoch's minibatches: in order without a
     ``random_state``, else shuffled.
 
@@ -642,7 +342,7 @@ def _minibatches(n_samples, batch_size, mask, random_state):
     length times a random factor between ``exp(-_LENGTH_NOISE)`` and
     ``exp(_LENGTH_NOISE)``, so that neighbours in length still meet in
     different minibatches from one epoch to the next, while a minibatch of
-    short sequences costs only their steps (:func:`_rows`).
+    short sequences costs only their steps (:func:`batch_rows`).
     """
     idx = np.arange(n_samples)
     if random_state is not None:
@@ -656,7 +356,7 @@ def _minibatches(n_samples, batch_size, mask, random_state):
     return [batches[k] for k in random_state.permutation(len(batches))]
 
 
-def _rows(X, mask, targets, rows):
+def batch_rows(X, mask, targets, rows):
     """Rows ``rows`` of ``(X, mask, targets)`` (``targets`` may be None)
     without the padded steps after their longest sequence: the network's
     outputs for the real steps do not change, and a batch of short sequences
@@ -670,6 +370,6 @@ def _rows(X, mask, targets, rows):
     return X[rows, :n_steps], mask[:, :n_steps], targets
 
 
-def _take(mask, idx):
+def take(mask, idx):
     """``mask[idx]``, passing ``None`` (no padding) through."""
     return None if mask is None else mask[idx]

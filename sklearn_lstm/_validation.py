@@ -12,6 +12,7 @@
   refuses networks too large to allocate, naming the parameters.
 """
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -450,7 +451,7 @@ def check_network_size(
     n_inputs,
     n_outputs,
     *,
-    n_gates,
+    weight_shapes,
     n_directions=1,
     n_readout=None,
 ):
@@ -458,15 +459,17 @@ def check_network_size(
     :data:`MAX_WEIGHTS` weights, naming ``hidden_size`` and ``n_layers``.
 
     Counted by formula, not from the network's list of weights, which would
-    take as long to build as ``n_layers`` is large. ``n_readout`` is the
-    width the head reads (default: the top layer's, ``n_directions *
-    hidden_size``)."""
-    gates = n_gates * hidden_size
+    take as long to build as ``n_layers`` is large. ``weight_shapes`` is the
+    cell's (``Cell.weight_shapes``); ``n_readout`` is the width the head
+    reads (default: the top layer's, ``n_directions * hidden_size``)."""
+
+    def layer_size(n_in):
+        return sum(math.prod(shape) for shape in weight_shapes(n_in, hidden_size))
+
     width = n_directions * hidden_size
-    per_direction = hidden_size * gates + gates
     n_weights = (
-        n_directions * (n_inputs * gates + per_direction)
-        + (n_layers - 1) * n_directions * (width * gates + per_direction)
+        n_directions * layer_size(n_inputs)
+        + (n_layers - 1) * n_directions * layer_size(width)
         + (width if n_readout is None else n_readout) * n_outputs
         + n_outputs
     )

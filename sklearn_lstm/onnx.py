@@ -38,6 +38,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import LSTMSequenceClassifier
+from ._network import HEADS
+from ._readouts import READOUTS
 from ._regressor import LSTMSequenceRegressor
 from ._tagger import LSTMSequenceTagger
 from ._validation import check_sequences
@@ -303,18 +305,16 @@ _ALIASES = {
 
 def _check_supported(estimator):
     """Raise for variants of the estimators that the converter does not know."""
-    readout = estimator._net.readout
-    if readout is not None and readout not in _READOUTS:
+    cell = estimator._network.cell
+    if cell not in _ONNX_CELLS:
         raise NotImplementedError(
-            f"ONNX export of readout={readout!r} is not implemented; known: "
-            f"{sorted(_READOUTS)}."
+            f"ONNX export of {cell!r} cells is not implemented; known: "
+            f"{sorted(_ONNX_CELLS)}."
         )
-    if getattr(estimator, "_cell", "lstm") != "lstm":
-        raise NotImplementedError(f"ONNX export of {estimator._cell!r} cells.")
 
 
 def _n_directions(estimator):
-    return estimator._net.n_directions
+    return estimator._network.n_directions
 
 
 def _check_inputs(operator, n_outputs):
@@ -411,9 +411,8 @@ def _convert_classifier(scope, operator, container):
     graph = _Graph(scope, container)
     logits = _dense_head(graph, est, operator)
     label, proba = (output.full_name for output in operator.outputs)
-    container.add_node(
-        "Softmax", [logits], [proba], name=graph.op_name("Softmax"), axis=1
-    )
+    op = HEADS[est._network.head].onnx_op
+    container.add_node(op, [logits], [proba], name=graph.op_name(op), axis=1)
     _label_of(graph, est, proba, label)
 
 
@@ -443,12 +442,10 @@ def _convert_tagger(scope, operator, container):
     logits = graph.node("MatMul", [Y, graph.const(est.output_weights_)])
     logits = graph.node("Add", [logits, graph.const(est.output_bias_)])
     # axis 2 is the last one: the same softmax before and after opset 13
-    proba = graph.node("Softmax", [logits], axis=2)
+    proba = graph.node(HEADS[est._network.head].onnx_op, [logits], axis=2)
     if lens is not None:  # padded steps: probabilities 0, label classes_[0]
-        mask = _real_steps(graph, Y, lens)
-        proba = graph.node(
-            "Mul", [proba, graph.node("Cast", [mask], to=_onnx_type("FLOAT"))]
-        )
+        mask = graph.cast(graph.real_steps(Y, lens), "FLOAT")
+        proba = graph.node("Mul", [proba, mask])
     label, proba_out = (output.full_name for output in operator.outputs)
     container.add_node(
         "Transpose",
@@ -477,31 +474,30 @@ def _features(graph, estimator, X, lens):
     this module shares; the heads differ.
     """
     _check_supported(estimator)
-    scores = _normal_scores(graph, estimator, X)
-    if getattr(estimator, "standardize", False):  # as the model reads its inputs
-        X = graph.node("Sub", [X, graph.const(estimator._input_mean)])
-        X = graph.node("Div", [X, graph.const(estimator._input_std)])
+    encoder, network = estimator._encoder, estimator._network
+    scores = _normal_scores(graph, encoder, X)
+    if encoder.standardize:  # as the model reads its inputs
+        X = graph.node("Sub", [X, graph.const(encoder.mean)])
+        X = graph.node("Div", [X, graph.const(encoder.std)])
     if scores:
         X = graph.node("Concat", [X, *scores], axis=2)
     x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
-    if estimator._net.patch_size > 1:
-        x, lens = _patches(graph, estimator, x, lens)
-    Y, Y_h = _lstm_stack(graph, estimator, x, lens)
-    readout = estimator._net.readout
-    if readout is None:
+    if network.patch_size > 1:
+        x, lens = _patches(graph, network, x, lens)
+    Y, Y_h = _recurrent_stack(graph, estimator, x, lens)
+    if network.readout is None:
         return Y
-    return _READOUTS[readout](graph, Y, Y_h, lens)
+    return READOUTS[network.readout].onnx(graph, Y, Y_h, lens)
 
 
-def _patches(graph, estimator, x, lens):
+def _patches(graph, network, x, lens):
     """``x`` (T, N, D) read in patches of ``k`` steps, as the network's
     ``_patches``: ``(ceil(T / k), N, k * D)``, padded with zero steps, and
     each sequence's length ``ceil(sequence_lens / k)`` (a patch is real when
     its first step is)."""
-    k, D = estimator._net.patch_size, estimator._net.n_inputs
+    k, D = network.patch_size, network.n_inputs
     if lens is not None:  # padded steps inside a real patch read as zeros
-        mask = _real_steps(graph, x, lens)
-        x = graph.node("Mul", [x, graph.node("Cast", [mask], to=_onnx_type("FLOAT"))])
+        x = graph.node("Mul", [x, graph.cast(graph.real_steps(x, lens), "FLOAT")])
     shape = graph.node("Shape", [x])
     T = graph.node("Gather", [shape, graph.const([0])])  # (1,) int64
     # -T mod k steps of zeros: ONNX's integer Mod takes the divisor's sign,
@@ -519,23 +515,20 @@ def _patches(graph, estimator, x, lens):
     x = graph.node("Transpose", [x], perm=[0, 2, 1, 3])
     x = graph.node("Reshape", [x, graph.const([0, 0, k * D])])
     if lens is not None:  # ceil(lens / k) = (lens + k - 1) // k
-        n = graph.node("Cast", [lens], to=_onnx_type("INT64"))
+        n = graph.cast(lens, "INT64")
         n = graph.node("Add", [n, graph.const(k - 1)])
         n = graph.node("Div", [n, graph.const(k)])
-        lens = graph.node("Cast", [n], to=_onnx_type("INT32"))
+        lens = graph.cast(n, "INT32")
     return x, lens
 
 
-def _normal_scores(graph, estimator, X):
+def _normal_scores(graph, encoder, X):
     """The normal scores of the scored features of ``X``, one ``(N, T, 1)``
     output each: ``np.interp`` between the knots, as a sum over the segments
     of ``slope * (clip(x, left, right) - left)`` plus the first knot's score
     (``Max``, ``Min``, ``Sub`` broadcast over the segments; ``MatMul`` sums)."""
     scores = []
-    for j, (values, knot_scores) in zip(
-        getattr(estimator, "_scored_features", ()),
-        getattr(estimator, "_score_knots", ()),
-    ):
+    for j, (values, knot_scores) in zip(encoder.scored_features, encoder.score_knots):
         values = values.astype(np.float64)
         x = graph.node("Gather", [X, graph.const([j])], axis=2)
         if len(values) == 1:  # a constant feature in training: a constant score
@@ -566,8 +559,9 @@ def _label_of(graph, estimator, proba, label):
     )
 
 
-def _lstm_stack(graph, estimator, x, lens):
-    """One ONNX ``LSTM`` node per layer; the top layer's ``Y`` and ``Y_h``.
+def _recurrent_stack(graph, estimator, x, lens):
+    """One ONNX ``LSTM`` or ``GRU`` node per layer; the top layer's ``Y`` and
+    ``Y_h``.
 
     ``lens`` is the name of the ``sequence_lens`` input, or None when every
     sequence has ``T`` steps.
@@ -576,6 +570,7 @@ def _lstm_stack(graph, estimator, x, lens):
     ``(N, n_directions * H)``, the directions side by side, as PyTorch
     concatenates them.
     """
+    op_type, weights, attributes = _ONNX_CELLS[estimator._network.cell]
     n_dir = _n_directions(estimator)
     H = estimator.recurrent_weights_[0].shape[0]
     layers = list(
@@ -583,14 +578,15 @@ def _lstm_stack(graph, estimator, x, lens):
     )
     # Weights lists hold [layer0, layer0_reverse, layer1, ...], PyTorch's order.
     for start in range(0, len(layers), n_dir):
-        W, R, B = _onnx_lstm_weights(layers[start : start + n_dir])
+        W, R, B = weights(layers[start : start + n_dir])
         inputs = [x, graph.const(W), graph.const(R), graph.const(B)]
         Y, Y_h = graph.node(
-            "LSTM",
+            op_type,
             inputs if lens is None else inputs + [lens],
             n_outputs=2,
             hidden_size=H,
             direction="bidirectional" if n_dir == 2 else "forward",
+            **attributes,
         )
         # Y: (T, n_dir, N, H) -> (T, N, n_dir * H), the next layer's input
         Y = graph.node("Transpose", [Y], perm=[0, 2, 1, 3])
@@ -618,47 +614,27 @@ def _onnx_lstm_weights(directions):
     return np.stack(Ws), np.stack(Rs), np.stack(Bs)
 
 
-def _readout_last(graph, Y, Y_h, lens):
-    """State after each sequence's last real step (for the reverse direction,
-    after it read step 0): the LSTM's own ``Y_h``."""
-    return Y_h
+def _onnx_gru_weights(directions):
+    """``W, R, B`` of an ONNX ``GRU`` node from ``(Wx, Wh, b)`` per direction.
 
-
-def _readout_mean(graph, Y, Y_h, lens):
-    """Mean of ``Y`` over each sequence's real steps: ``sum(Y * mask) / lens``."""
-    if lens is None:
-        return graph.reduce("ReduceMean", Y)
-    mask = graph.node("Cast", [_real_steps(graph, Y, lens)], to=_onnx_type("FLOAT"))
-    total = graph.reduce("ReduceSum", graph.node("Mul", [Y, mask]))
-    return graph.node("Div", [total, graph.reduce("ReduceSum", mask)])
-
-
-def _readout_max(graph, Y, Y_h, lens):
-    """Maximum of ``Y`` over each sequence's real steps: padded steps are set
-    to the lowest float32 first, so they never win."""
-    if lens is not None:
-        lowest = graph.const(np.float32(np.finfo(np.float32).min))
-        Y = graph.node("Where", [_real_steps(graph, Y, lens), Y, lowest])
-    return graph.reduce("ReduceMax", Y)
-
-
-def _readout_mean_max(graph, Y, Y_h, lens):
-    """The mean and the maximum side by side."""
-    return graph.node(
-        "Concat",
-        [_readout_mean(graph, Y, Y_h, lens), _readout_max(graph, Y, Y_h, lens)],
-        axis=1,
-    )
-
-
-def _real_steps(graph, Y, lens):
-    """Boolean mask of shape ``(T, N, 1)``: ``t < sequence_lens[n]``."""
-    T = graph.node("Gather", [graph.node("Shape", [Y]), graph.const(0)])
-    steps = graph.node("Range", [graph.const(0), T, graph.const(1)])
-    steps = graph.node("Reshape", [steps, graph.const([-1, 1])])  # (T, 1)
-    lens = graph.node("Cast", [lens], to=_onnx_type("INT64"))
-    mask = graph.node("Less", [steps, lens])  # (T, N)
-    return graph.node("Reshape", [mask, graph.const([0, 0, 1])])
+    For a node with ``linear_before_reset=1``, whose equations are those of
+    :func:`~sklearn_lstm._cells.gru_forward` (and ``torch.nn.GRU``'s). ONNX
+    packs the gates (z, r, h) in rows, ours (r, z, n) in columns: ``W`` is
+    ``(n_dir, 3H, D)``, ``R`` is ``(n_dir, 3H, H)``, and ``B`` is ``(n_dir,
+    6H)``, the input bias ``Wb`` then the recurrent bias ``Rb``. ``b = [b_r,
+    b_z, b_in, b_hn]`` goes to ``Wb = [b_z, b_r, b_in]`` and ``Rb = [0, 0,
+    b_hn]``: ``Rb_h`` is the bias that the reset gate scales.
+    """
+    Ws, Rs, Bs = [], [], []
+    for Wx, Wh, b in directions:
+        H = Wh.shape[0]
+        gates = np.concatenate([np.arange(k * H, (k + 1) * H) for k in [1, 0, 2]])
+        Ws.append(Wx[:, gates].T)
+        Rs.append(Wh[:, gates].T)
+        Rb = np.zeros(3 * H, dtype=b.dtype)
+        Rb[2 * H :] = b[3 * H :]
+        Bs.append(np.concatenate([b[gates], Rb]))
+    return np.stack(Ws), np.stack(Rs), np.stack(Bs)
 
 
 def _onnx_type(name):
@@ -666,13 +642,12 @@ def _onnx_type(name):
     return getattr(_require("onnx").TensorProto, name)
 
 
-# How the output layer reads the top layer's ``Y`` (T, N, F) or ``Y_h`` (N, F),
-# by the estimator's ``readout``; each returns an (N, F) tensor.
-_READOUTS = {
-    "last": _readout_last,
-    "mean": _readout_mean,
-    "max": _readout_max,
-    "mean_max": _readout_mean_max,
+# The ONNX operator of each cell, the function that maps a layer's weights to
+# its inputs, and its attributes: ``linear_before_reset=1`` is the GRU of
+# torch.nn.GRU and of gru_forward.
+_ONNX_CELLS = {
+    "lstm": ("LSTM", _onnx_lstm_weights, {}),
+    "gru": ("GRU", _onnx_gru_weights, {"linear_before_reset": 1}),
 }
 
 
@@ -695,6 +670,19 @@ class _Graph:
             op_type, inputs, outputs, name=self.op_name(op_type), **attrs
         )
         return outputs[0] if n_outputs == 1 else outputs
+
+    def real_steps(self, Y, lens):
+        """Boolean mask of shape ``(T, N, 1)``: ``t < sequence_lens[n]``."""
+        T = self.node("Gather", [self.node("Shape", [Y]), self.const(0)])
+        steps = self.node("Range", [self.const(0), T, self.const(1)])
+        steps = self.node("Reshape", [steps, self.const([-1, 1])])  # (T, 1)
+        lens = self.cast(lens, "INT64")
+        mask = self.node("Less", [steps, lens])  # (T, N)
+        return self.node("Reshape", [mask, self.const([0, 0, 1])])
+
+    def cast(self, x, type_name):
+        """``x`` cast to the element type ``onnx.TensorProto.<type_name>``."""
+        return self.node("Cast", [x], to=_onnx_type(type_name))
 
     def reduce(self, op_type, x, axis=0):
         """``ReduceSum``, ``ReduceMean`` or ``ReduceMax`` over ``axis``, dropped."""

@@ -17,6 +17,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn_lstm._activations import log_sigmoid, log_softmax, sigmoid, softmax
 from sklearn_lstm._cells import (
     CELLS,
+    gru_backward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
     lstm_backward,
     lstm_forward,
     lstm_step_backward,
@@ -28,6 +32,7 @@ from sklearn_lstm._cells import (
 )
 from sklearn_lstm._losses import binary_log_loss, log_loss
 from sklearn_lstm._testing import numerical_gradient, relative_error
+from sklearn_lstm._workspace import Workspace
 
 SEEDS = [0, 1, 2]
 N, T, D, H = 3, 4, 3, 4
@@ -62,7 +67,7 @@ def stack_forward(cell, x, layers, mask=None, state=None):
 
     Parameters
     ----------
-    cell : {'lstm', 'rnn_tanh', 'rnn_sigmoid'}
+    cell : {'lstm', 'rnn_tanh', 'rnn_sigmoid', 'gru'}
     x : ndarray of shape (N, T, D)
     layers : list of tuple (Wx, Wh, b)
         One tuple per layer, bottom first.
@@ -128,9 +133,9 @@ SEQUENCE_CELLS = {
         {"activation": "sigmoid"},
         ["x", "h0", "Wx", "Wh", "b"],
     ),
+    "gru": (gru_forward, gru_backward, {}, ["x", "h0", "Wx", "Wh", "b"]),
 }
-N_GATES = {"lstm": 4, "rnn_tanh": 1, "rnn_sigmoid": 1}
-N_STATES = {"lstm": 2, "rnn_tanh": 1, "rnn_sigmoid": 1}
+N_STATES = {"lstm": 2, "rnn_tanh": 1, "rnn_sigmoid": 1, "gru": 1}
 
 
 def _inputs(cell, rng, n=N, t=T, d=D, h=H, dtype=np.float64, step=False):
@@ -138,14 +143,11 @@ def _inputs(cell, rng, n=N, t=T, d=D, h=H, dtype=np.float64, step=False):
 
     ``step=True`` gives a single time step, ``x`` of shape ``(n, d)``.
     """
-    gates = N_GATES[cell] * h
     x_shape = (n, d) if step else (n, t, d)
     arrays = [rng.normal(size=x_shape)]
     arrays += [rng.normal(scale=0.5, size=(n, h)) for _ in range(N_STATES[cell])]
     arrays += [
-        rng.normal(scale=0.5, size=(d, gates)),
-        rng.normal(scale=0.5, size=(h, gates)),
-        rng.normal(scale=0.5, size=gates),
+        rng.normal(scale=0.5, size=shape) for shape in CELLS[cell].weight_shapes(d, h)
     ]
     return [a.astype(dtype) for a in arrays]
 
@@ -161,11 +163,10 @@ def _sequence_backward(cell, dh, cache):
 
 def _layers(cell, rng, sizes, dtype=np.float64):
     """One ``(Wx, Wh, b)`` per layer; ``sizes`` is ``[D, H_1, H_2, ...]``."""
-    g = N_GATES[cell]
     return [
         tuple(
             rng.normal(scale=0.5, size=shape).astype(dtype)
-            for shape in [(d_in, g * h_out), (h_out, g * h_out), (g * h_out,)]
+            for shape in CELLS[cell].weight_shapes(d_in, h_out)
         )
         for d_in, h_out in zip(sizes[:-1], sizes[1:])
     ]
@@ -219,6 +220,35 @@ def test_rnn_step_backward_numerical(wrt, activation, seed):
         return rnn_step_forward(*inputs, activation=activation)[0]
 
     _check_gradient(grads[wrt], f, inputs[wrt], dnext_h, RNN_STEP_NAMES[wrt])
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("wrt", range(len(RNN_STEP_NAMES)), ids=RNN_STEP_NAMES)
+def test_gru_step_backward_numerical(wrt, seed):
+    rng = np.random.RandomState(seed)
+    inputs = _inputs("gru", rng, step=True)
+    next_h, cache = gru_step_forward(*inputs)
+    dnext_h = rng.normal(size=next_h.shape)
+    grads = gru_step_backward(dnext_h, cache)
+    assert len(grads) == len(inputs)
+
+    def f():
+        return gru_step_forward(*inputs)[0]
+
+    _check_gradient(grads[wrt], f, inputs[wrt], dnext_h, RNN_STEP_NAMES[wrt])
+
+
+def test_gru_step_forward_is_the_torch_equations():
+    """The GRU equations written out gate by gate, ``b = [b_r, b_z, b_in,
+    b_hn]``: the reset gate scales the recurrent part of n, its bias included."""
+    rng = np.random.RandomState(0)
+    x, h, Wx, Wh, b = _inputs("gru", rng, step=True)
+    r_, z_, n_, hn_ = (slice(k * H, (k + 1) * H) for k in range(4))
+    r = 1 / (1 + np.exp(-(x @ Wx[:, r_] + h @ Wh[:, r_] + b[r_])))
+    z = 1 / (1 + np.exp(-(x @ Wx[:, z_] + h @ Wh[:, z_] + b[z_])))
+    n = np.tanh(x @ Wx[:, n_] + b[n_] + r * (h @ Wh[:, n_] + b[hn_]))
+    next_h, _ = gru_step_forward(x, h, Wx, Wh, b)
+    assert_allclose(next_h, (1 - z) * n + z * h, rtol=1e-14, atol=1e-15)
 
 
 SEQUENCE_WRT = [
@@ -281,6 +311,35 @@ def test_stack_backward_numerical(cell, n_layers, mask, seed):
             _check_gradient(ds, f, s, dout, f"layer {layer} state {k}")
         for name, p, dp in zip(["Wx", "Wh", "b"], layers[layer], grads[layer]):
             _check_gradient(dp, f, p, dout, f"layer {layer} {name}")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell", list(CELLS))
+def test_initialize_gives_the_weight_shapes(cell, dtype):
+    """Every cell's ``initialize`` gives ``Wx, Wh, b`` of its ``weight_shapes``
+    and ``dtype``: Glorot-bounded input weights, orthogonal recurrent blocks
+    (one per gate), and biases that its sequence functions accept."""
+    spec = CELLS[cell]
+    n_inputs = 5
+    params = spec.initialize(np.random.RandomState(0), n_inputs, H, dtype)
+    assert [p.shape for p in params] == spec.weight_shapes(n_inputs, H)
+    assert all(p.dtype == dtype for p in params)
+    Wx, Wh, b = params
+    assert Wx.shape[1] == Wh.shape[1] == spec.n_gates * H
+    assert np.abs(Wx).max() <= np.sqrt(6.0 / (n_inputs + H))
+    for k in range(spec.n_gates):
+        block = Wh[:, k * H : (k + 1) * H].astype(np.float64)
+        assert_allclose(block.T @ block, np.eye(H), atol=1e-6)
+    x = np.random.RandomState(1).normal(size=(2, 3, n_inputs)).astype(dtype)
+    states = [np.zeros((2, H), dtype=dtype)] * spec.n_states
+    h, _, cache = spec.forward(x, *states, *params)
+    grads = spec.backward(np.ones_like(h), cache)
+    assert [g.shape for g in grads[-3:]] == [p.shape for p in params]
+
+
+def test_gru_initialize_biases_are_zero():
+    _, _, b = CELLS["gru"].initialize(np.random.RandomState(0), 3, H, np.float64)
+    assert_array_equal(b, np.zeros(4 * H))
 
 
 @pytest.mark.parametrize("cell", list(SEQUENCE_CELLS))
@@ -365,6 +424,76 @@ def test_rnn_forward_backward_match_step_loop(activation, seed):
         ["x", "h0", "Wx", "Wh", "b"], grads, [dx, dprev_h, dWx, dWh, db]
     ):
         assert_allclose(got, expected, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("mask", list(MASKS))
+def test_gru_forward_backward_match_step_loop(mask, seed):
+    """The sequence pair equals a loop of the step pair, in which a padded step
+    keeps the previous state and passes its gradient through."""
+    rng = np.random.RandomState(seed)
+    x, h0, Wx, Wh, b = inputs = _inputs("gru", rng)
+    mask = np.ones((N, T), dtype=bool) if mask is None else MASKS[mask]
+    h, (h_last,), cache = gru_forward(*inputs, mask=mask)
+    dh = rng.normal(size=h.shape)
+    grads = gru_backward(dh, cache)
+
+    prev_h, step_caches = h0, []
+    for t in range(T):
+        next_h, step_cache = gru_step_forward(x[:, t], prev_h, Wx, Wh, b)
+        prev_h = np.where(mask[:, t, None], next_h, prev_h)
+        step_caches.append(step_cache)
+        assert_allclose(h[:, t], prev_h, rtol=1e-12, atol=1e-14)
+    assert_allclose(h_last, prev_h, rtol=1e-12, atol=1e-14)
+
+    dx = np.zeros_like(x)
+    dprev_h = np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for t in reversed(range(T)):
+        real = mask[:, t, None]
+        dnext_h = dh[:, t] + dprev_h
+        dx_t, dprev_h_t, dWx_t, dWh_t, db_t = gru_step_backward(
+            dnext_h * real, step_caches[t]
+        )
+        dx[:, t] = dx_t
+        dprev_h = np.where(real, dprev_h_t, dnext_h)
+        dWx += dWx_t
+        dWh += dWh_t
+        db += db_t
+    for name, got, expected in zip(
+        ["x", "h0", "Wx", "Wh", "b"], grads, [dx, dprev_h, dWx, dWh, db]
+    ):
+        assert_allclose(got, expected, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_gru_single_step_sequences_match_step():
+    """``T = 1``: the sequence pair is exactly one step."""
+    rng = np.random.RandomState(0)
+    x, h0, Wx, Wh, b = _inputs("gru", rng, t=1)
+    h, (h_last,), cache = gru_forward(x, h0, Wx, Wh, b)
+    next_h, step_cache = gru_step_forward(x[:, 0], h0, Wx, Wh, b)
+    assert_allclose(h[:, 0], next_h, rtol=1e-12, atol=1e-14)
+    assert_array_equal(h_last, h[:, 0])
+    dh = rng.normal(size=h.shape)
+    dx, *grads = gru_backward(dh, cache)
+    dx_step, *step_grads = gru_step_backward(dh[:, 0], step_cache)
+    assert_allclose(dx[:, 0], dx_step, rtol=1e-12, atol=1e-14)
+    for got, expected in zip(grads, step_grads):
+        assert_allclose(got, expected, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("cell", list(SEQUENCE_CELLS))
+def test_backward_without_dx(cell):
+    """``need_dx=False`` gives None for ``dx`` and the same other gradients."""
+    rng = np.random.RandomState(0)
+    inputs = _inputs(cell, rng)
+    h, _, cache = _sequence_forward(cell, inputs, MASKS["trailing"])
+    dh = rng.normal(size=h.shape)
+    dx, *grads = _sequence_backward(cell, dh, cache)
+    dx_none, *grads_no_dx = SEQUENCE_CELLS[cell][1](dh, cache, need_dx=False)
+    assert dx_none is None
+    for g, g_no_dx in zip(grads, grads_no_dx):
+        assert_array_equal(g, g_no_dx)
 
 
 def test_rnn_forward_rejects_unknown_activation():
@@ -508,6 +637,27 @@ def test_fully_padded_batch_returns_initial_state():
     assert_array_equal(dc0[1:], 0)
 
 
+def test_gru_fully_padded_rows_return_initial_state():
+    rng = np.random.RandomState(0)
+    x, h0, Wx, Wh, b = _inputs("gru", rng)
+    mask = np.zeros((N, T), dtype=bool)
+    mask[0] = True
+    h, (h_last,), cache = gru_forward(x, h0, Wx, Wh, b, mask=mask)
+    assert_array_equal(h[1:], np.broadcast_to(h0[1:, None], (N - 1, T, H)))
+    assert_array_equal(h_last[1:], h0[1:])
+    dh = rng.normal(size=h.shape)
+    dx, dh0, dWx, dWh, db = gru_backward(dh, cache)
+    assert_array_equal(dx[1:], 0)
+    assert_allclose(dh0[1:], dh[1:].sum(axis=1), rtol=1e-12)
+    # The padded rows add nothing to the weights' gradients.
+    _, _, dWx_0, dWh_0, db_0 = gru_backward(
+        dh[:1], gru_forward(x[:1], h0[:1], Wx, Wh, b)[2]
+    )
+    assert_allclose(dWx, dWx_0, rtol=1e-12, atol=1e-14)
+    assert_allclose(dWh, dWh_0, rtol=1e-12, atol=1e-14)
+    assert_allclose(db, db_0, rtol=1e-12, atol=1e-14)
+
+
 @settings(max_examples=25, deadline=None)
 @given(
     data=st.data(),
@@ -571,6 +721,13 @@ def test_step_float32_stays_float32():
         _assert_all_float32([next_h, *rnn_step_backward(np.ones_like(next_h), cache)])
 
 
+def test_gru_step_float32_stays_float32():
+    rng = np.random.RandomState(0)
+    inputs = _inputs("gru", rng, step=True, dtype=np.float32)
+    next_h, cache = gru_step_forward(*inputs)
+    _assert_all_float32([next_h, *gru_step_backward(np.ones_like(next_h), cache)])
+
+
 @pytest.mark.parametrize("cell", list(SEQUENCE_CELLS))
 def test_stack_float32_stays_float32(cell):
     rng = np.random.RandomState(0)
@@ -598,6 +755,55 @@ def test_lstm_long_sequence_stays_finite():
     grads = lstm_backward(rng.normal(size=h.shape), cache)
     for a in [h, *last, *grads]:
         assert np.all(np.isfinite(a))
+
+
+def test_gru_long_sequence_stays_finite():
+    rng = np.random.RandomState(0)
+    inputs = _inputs("gru", rng, n=4, t=2000, d=3, h=8)
+    h, last, cache = gru_forward(*inputs)
+    grads = gru_backward(rng.normal(size=h.shape), cache)
+    for a in [h, *last, *grads]:
+        assert np.all(np.isfinite(a))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell", list(SEQUENCE_CELLS))
+def test_sequence_extreme_inputs_raise_no_warning(cell, dtype):
+    """Pre-activations of +-1e4 saturate the gates without overflow warnings,
+    division by zero or NaN, forward and backward."""
+    rng = np.random.RandomState(0)
+    inputs = _inputs(cell, rng, dtype=dtype)
+    inputs[0] = (rng.choice([-1e4, 1e4], size=inputs[0].shape)).astype(dtype)
+    h, last, cache = _strict(_sequence_forward, cell, inputs, MASKS["trailing"])
+    dh = rng.normal(size=h.shape).astype(dtype)
+    grads = _strict(_sequence_backward, cell, dh, cache)
+    for a in [h, *last, *grads]:
+        assert a.dtype == dtype
+        assert np.all(np.isfinite(a))
+    assert np.all(np.abs(h) <= 1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cell", list(SEQUENCE_CELLS))
+def test_sequence_workspace_gives_the_numbers_of_fresh_arrays(cell, dtype):
+    """One workspace reused by batches of changing sizes (larger, then smaller
+    and shorter, then masked) gives exactly what fresh arrays give."""
+    forward, backward, kwargs, _ = SEQUENCE_CELLS[cell]
+    ws = Workspace()
+    rng = np.random.RandomState(0)
+    for n, t, masked in [(N, T, False), (N + 2, T + 1, True), (2, 2, False)]:
+        inputs = _inputs(cell, rng, n=n, t=t, dtype=dtype)
+        mask = np.arange(t) < rng.randint(1, t + 1, size=n)[:, None] if masked else None
+        dh = rng.normal(size=(n, t, H)).astype(dtype)
+        h, last, cache = forward(*inputs, mask=mask, **kwargs)
+        grads = backward(dh, cache)
+        h_ws, last_ws, cache_ws = forward(*inputs, mask=mask, workspace=ws, **kwargs)
+        assert_array_equal(h_ws, h)
+        for s, s_ws in zip(last, last_ws):
+            assert_array_equal(s_ws, s)
+        for g, g_ws in zip(grads, backward(dh, cache_ws)):
+            assert g_ws.dtype == dtype
+            assert_array_equal(g_ws, g)
 
 
 # ---------------------------------------------------------------------------

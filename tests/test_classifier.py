@@ -102,8 +102,9 @@ def _initial_params(est, n_features, n_outputs, dtype=np.float64):
     init = clone(est)
     init._random_state = check_random_state(est.random_state)
     # a fitted network also reads the normal scores of its scored features
-    n_inputs = n_features + len(getattr(est, "_scored_features", ()))
-    init._initialize(n_inputs, n_outputs, dtype, N_TIMESTEPS)
+    encoder = getattr(est, "_encoder", None)
+    n_inputs = n_features + (0 if encoder is None else len(encoder.scored_features))
+    init._initialize(init._make_network(n_inputs, n_outputs, N_TIMESTEPS), dtype)
     return init
 
 
@@ -411,7 +412,7 @@ def test_weight_shapes(n_layers, n_classes, bidirectional):
     # the 3 features and their normal scores, a layer above the first both
     # directions' states of the layer below.
     n_dir = 2 if bidirectional else 1
-    assert_array_equal(est._scored_features, [0, 1, 2])
+    assert_array_equal(est._encoder.scored_features, [0, 1, 2])
     assert [W.shape for W in est.input_weights_] == [(6, 4 * H)] * n_dir + [
         (n_dir * H, 4 * H)
     ] * n_dir * (n_layers - 1)
@@ -514,9 +515,9 @@ def test_input_noise_decays_with_the_adaptive_learning_rate(schedule, monkeypatc
     drawn = []  # the noise std each minibatch asks for
     draw = Network.draw
 
-    def recording_draw(self, shape, dtype, random_state, input_noise=None, **kw):
-        drawn.append(input_noise[0])
-        return draw(self, shape, dtype, random_state, input_noise=input_noise, **kw)
+    def recording_draw(self, shape, dtype, random_state, noise_scale=1.0):
+        drawn.append(self.input_noise[0] * noise_scale)
+        return draw(self, shape, dtype, random_state, noise_scale)
 
     monkeypatch.setattr(Network, "draw", recording_draw)
     # No epoch after the first improves by tol: the rate drops after epochs 3
@@ -570,10 +571,12 @@ def test_early_stopping_restores_the_best_weights():
     assert est.t_ == est.n_iter_ * len(idx_train)  # trained on the rest only
     # _validation_score reads inputs standardized, as fit passes them.
     val_score = est._validation_score(
-        est._network_inputs(X[idx_val], None),
-        None,
-        targets[idx_val],
-        np.ones(len(idx_val)),
+        (
+            est._encoder.transform(X[idx_val], None),
+            None,
+            targets[idx_val],
+            np.ones(len(idx_val)),
+        )
     )
     assert val_score == est.best_validation_score_
     assert est.score(X[idx_val], y[idx_val]) == est.best_validation_score_

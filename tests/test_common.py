@@ -60,6 +60,20 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+# The same checks on GRU networks: the cell changes nothing of the API.
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@parametrize_with_checks(
+    [
+        case.make_estimator().set_params(cell="gru")
+        for case in ARRAY_ESTIMATORS
+        if "cell" in case.make_estimator().get_params()
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_gru_estimator(estimator, check):
+    check(estimator)
+
+
 # Some checks fit on random noise (check_fit_idempotent,
 # check_sample_weight_equivalence, ...): there is nothing to learn, and
 # training ends at max_iter.

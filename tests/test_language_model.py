@@ -21,7 +21,7 @@ from sklearn.utils import estimator_checks
 from sklearn.utils._tags import get_tags
 
 from sklearn_lstm import LSTMLanguageModel
-from sklearn_lstm._language_model import _rows, _split_tokens, sparse_log_loss
+from sklearn_lstm._language_model import _split_tokens, _stream_rows, sparse_log_loss
 from sklearn_lstm._losses import log_loss
 from sklearn_lstm._testing import numerical_gradient, relative_error
 from sklearn_lstm._text import (
@@ -250,15 +250,15 @@ def test_window_loss_grad_matches_finite_differences(carried, n_layers, alpha, s
 
 def test_rows_cut_the_stream_into_contiguous_rows():
     stream = np.arange(23)
-    inputs, targets, mask = _rows(stream, batch_size=4, bptt=5)
+    inputs, targets, mask = _stream_rows(stream, batch_size=4, bptt=5)
     assert inputs.shape == (4, 6)  # 22 predictions in 4 rows of 6, 2 padded
     assert_array_equal(inputs[mask], stream[:-1])
     assert_array_equal(targets[mask], stream[1:])
     assert mask.sum() == 22 and not mask[-1, -2:].any()
     # A short stream makes fewer rows, each at least bptt long.
-    inputs, _, mask = _rows(stream, batch_size=4, bptt=10)
+    inputs, _, mask = _stream_rows(stream, batch_size=4, bptt=10)
     assert inputs.shape == (2, 11) and mask is None
-    inputs, _, _ = _rows(np.arange(3), batch_size=4, bptt=10)
+    inputs, _, _ = _stream_rows(np.arange(3), batch_size=4, bptt=10)
     assert inputs.shape == (1, 2)
 
 
@@ -297,8 +297,8 @@ def test_an_epoch_reads_the_stream_in_bptt_windows(monkeypatch):
     calls = []
     original = LSTMLanguageModel._window_loss_grad
 
-    def spy(self, inputs, targets, mask, state, random_state=None):
-        out = original(self, inputs, targets, mask, state, random_state)
+    def spy(self, inputs, targets, mask, state, draws=None):
+        out = original(self, inputs, targets, mask, state, draws)
         calls.append((inputs.shape, state, out[2]))
         return out
 
@@ -543,7 +543,7 @@ def test_verbose_prints_each_epoch(capsys):
 
 
 def test_dropout_trains_and_predicts_without_dropout():
-    lm = _model(dropout=0.3, recurrent_dropout=0.2, max_iter=2).fit(RHYMES)
+    lm = _model(dropout=0.3, weight_drop=0.2, max_iter=2).fit(RHYMES)
     a = lm.predict_proba_next(RHYMES[:2])
     assert_array_equal(a, lm.predict_proba_next(RHYMES[:2]))
 

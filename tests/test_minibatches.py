@@ -4,7 +4,7 @@ import numpy as np
 from numpy.testing import assert_array_equal
 from sklearn.utils import gen_batches, shuffle
 
-from sklearn_lstm._training import _minibatches
+from sklearn_lstm._training import minibatch_indices
 
 N_SAMPLES, BATCH_SIZE = 103, 10
 
@@ -23,7 +23,7 @@ def _assert_partition(batches):
 def test_without_shuffle_the_batches_are_in_order():
     mask = _ragged_mask(np.random.RandomState(0).randint(1, 50, size=N_SAMPLES))
     for m in [None, mask]:
-        batches = _minibatches(N_SAMPLES, BATCH_SIZE, m, None)
+        batches = minibatch_indices(N_SAMPLES, BATCH_SIZE, m, None)
         expected = [np.arange(N_SAMPLES)[b] for b in gen_batches(N_SAMPLES, BATCH_SIZE)]
         assert len(batches) == len(expected)
         for b, e in zip(batches, expected):
@@ -32,7 +32,7 @@ def test_without_shuffle_the_batches_are_in_order():
 
 def test_sequences_of_equal_lengths_are_shuffled_as_a_whole():
     """No mask: the batches of one shuffle, as sklearn's MLP takes them."""
-    batches = _minibatches(N_SAMPLES, BATCH_SIZE, None, np.random.RandomState(0))
+    batches = minibatch_indices(N_SAMPLES, BATCH_SIZE, None, np.random.RandomState(0))
     idx = shuffle(np.arange(N_SAMPLES), random_state=np.random.RandomState(0))
     for b, batch in zip(batches, gen_batches(N_SAMPLES, BATCH_SIZE)):
         assert_array_equal(b, idx[batch])
@@ -42,9 +42,9 @@ def test_ragged_sequences_go_into_batches_of_similar_lengths():
     lengths = np.random.RandomState(0).randint(1, 200, size=N_SAMPLES)
     mask = _ragged_mask(lengths)
     rng = np.random.RandomState(1)
-    epochs = [_minibatches(N_SAMPLES, BATCH_SIZE, mask, rng) for _ in range(5)]
+    epochs = [minibatch_indices(N_SAMPLES, BATCH_SIZE, mask, rng) for _ in range(5)]
     longest = [sum(lengths[b].max() * len(b) for b in batches) for batches in epochs]
-    random_batches = _minibatches(N_SAMPLES, BATCH_SIZE, None, rng)
+    random_batches = minibatch_indices(N_SAMPLES, BATCH_SIZE, None, rng)
     shuffled = sum(lengths[b].max() * len(b) for b in random_batches)
     for batches, steps in zip(epochs, longest):
         _assert_partition(batches)

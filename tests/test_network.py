@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sklearn_lstm import _validation
 from sklearn_lstm._cells import CELLS
-from sklearn_lstm._network import HEADS, Network
+from sklearn_lstm._network import HEADS, Network, add_l2_penalty
 from sklearn_lstm._validation import check_network_size
 
 N, T, D, H, K = 5, 4, 3, 3, 3
@@ -103,21 +103,26 @@ def test_gradients_match_finite_differences(
     readout, bidirectional, masked, dropout, patch_size
 ):
     net = _network(
-        readout, bidirectional, n_layers=1 + bidirectional, patch_size=patch_size
+        readout,
+        bidirectional,
+        n_layers=1 + bidirectional,
+        patch_size=patch_size,
+        dropout=dropout,
+        weight_drop=dropout,
+        input_noise=np.full(D, dropout) if dropout else None,
     )
     params, X, mask, targets, sample_weight = _problem(net, masked)
 
     def run():  # the same dropout masks at every call
-        rng = np.random.RandomState(3) if dropout else None
-        kwargs = {"dropout": dropout, "recurrent_dropout": dropout}
-        if dropout:
-            kwargs["input_noise"] = np.full(X.shape[2], dropout)
-        return kwargs | {"random_state": rng}
+        if not dropout:
+            return {}
+        return {"draws": net.draw(X.shape, X.dtype, np.random.RandomState(3))}
 
-    def loss():
-        return net.loss_grad(
-            params, X, mask, targets, sample_weight, alpha=0.1, **run()
-        )
+    def loss():  # with the L2 penalty, as the estimators add it
+        loss, grads = net.loss_grad(params, X, mask, targets, sample_weight, **run())
+        total = float(sample_weight.sum())
+        loss += add_l2_penalty(params, grads, net.penalized(), 0.1, total)
+        return loss, grads
 
     _, grads = loss()
     for k, (param, grad) in enumerate(zip(params, grads)):
@@ -209,34 +214,42 @@ def test_mean_and_max_readouts(readout, reduce):
 
 
 def test_dropout_only_in_training():
-    net = _network("last", True)
+    net = _network("last", True, dropout=0.5)
     params, X, mask, targets, sample_weight = _problem(net, masked=True)
-    plain = net.forward(params, X, mask)[0]
-    # Without a random state (prediction), the rates change nothing.
-    assert_array_equal(net.forward(params, X, mask, dropout=0.5)[0], plain)
-    # With one, they do, and the same seed gives the same masks.
+    plain = _network("last", True).forward(params, X, mask)[0]
+    # Without draws (prediction), the rates change nothing.
+    assert_array_equal(net.forward(params, X, mask)[0], plain)
+    # With them, they do, and the same seed gives the same masks.
     rng = np.random.RandomState
-    a = net.forward(params, X, mask, dropout=0.5, random_state=rng(0))[0]
-    b = net.forward(params, X, mask, dropout=0.5, random_state=rng(0))[0]
+
+    def draws(net, seed):
+        return net.draw(X.shape, X.dtype, rng(seed))
+
+    a = net.forward(params, X, mask, draws=draws(net, 0))[0]
+    b = net.forward(params, X, mask, draws=draws(net, 0))[0]
     assert_array_equal(a, b)
     assert not np.allclose(a, plain)
-    c = net.forward(params, X, mask, recurrent_dropout=0.5, random_state=rng(0))[0]
+    dropped = _network("last", True, weight_drop=0.5)
+    c = dropped.forward(params, X, mask, draws=draws(dropped, 0))[0]
     assert not np.allclose(c, plain)
-    # Zero rates draw nothing: a random state then changes nothing either.
-    assert_array_equal(net.forward(params, X, mask, random_state=rng(0))[0], plain)
+    # Zero rates draw nothing.
+    assert _network("last", True).draw(X.shape, X.dtype, rng(0)) is None
 
 
 def test_input_noise_only_in_training_and_per_feature():
-    net = _network("last", False)
-    params, X, mask, _, _ = _problem(net, masked=True)
-    plain = net.forward(params, X, mask)[0]
     scale = np.array([0.0, 1.0, 0.0])  # noise on the second feature only
-    assert_array_equal(net.forward(params, X, mask, input_noise=scale)[0], plain)
+    net = _network("last", False, input_noise=scale)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    plain = _network("last", False).forward(params, X, mask)[0]
+    assert_array_equal(net.forward(params, X, mask)[0], plain)
     rng = np.random.RandomState
-    a, cache = net.forward(params, X, mask, input_noise=scale, random_state=rng(0))
+    a, cache = net.forward(params, X, mask, draws=net.draw(X.shape, X.dtype, rng(0)))
     assert not np.allclose(a, plain)
-    b, _ = net.forward(params, X, mask, input_noise=scale, random_state=rng(0))
+    b, _ = net.forward(params, X, mask, draws=net.draw(X.shape, X.dtype, rng(0)))
     assert_array_equal(a, b)
+    # The noise scale multiplies the noise: zero gives the plain outputs.
+    zero = net.draw(X.shape, X.dtype, rng(0), noise_scale=0.0)
+    assert_array_equal(net.forward(params, X, mask, draws=zero)[0], plain)
     # What the first layer read: X plus noise in the second feature only.
     x_read = cache["cells"][0][0][0][:, :, :D].transpose(1, 0, 2)
     assert_array_equal(x_read[:, :, [0, 2]], X[:, :, [0, 2]])
@@ -244,37 +257,30 @@ def test_input_noise_only_in_training_and_per_feature():
 
 
 def test_dropout_mask_is_the_same_at_every_step():
-    net = _network(None, False, n_layers=1)
+    net = _network(None, False, n_layers=1, dropout=0.5)
     params, X, _, _, _ = _problem(net, masked=False)
-    _, cache = net.forward(
-        params, X, dropout=0.5, random_state=np.random.RandomState(0)
-    )
+    draws = net.draw(X.shape, X.dtype, np.random.RandomState(0))
+    _, cache = net.forward(params, X, draws=draws)
     keep = cache["keeps"][0]
     assert keep.shape == (N, 1, H)  # one mask per sequence, broadcast over time
     assert set(np.unique(keep)) <= {0.0, 2.0}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_spec_initialize_get_set(dtype):
+def test_spec_and_initialize(dtype):
     net = _network("last", True)
-
-    class Holder:
-        pass
 
     params = net.initialize(np.random.RandomState(0), dtype)
     spec = net.spec()
     assert [p.shape for p in params] == [w.shape for w in spec]
     assert all(p.dtype == dtype for p in params)
-    holder = Holder()
-    net.set(holder, params)
-    assert len(holder.input_weights_) == 2 * 2  # layers times directions
-    assert holder.input_weights_[2].shape == (2 * H, 4 * H)  # reads both directions
-    assert all(p is q for p, q in zip(net.get(holder), params))
+    assert len(params) == 3 * 2 * 2 + 2  # layers times directions, then the head
+    assert params[6].shape == (2 * H, 4 * H)  # the second layer reads both directions
     assert [spec[k].role for k in net.penalized()] == (
         ["input", "recurrent"] * 4 + ["output"]
     )
     # The forget gates' biases start at 1, the others at 0.
-    for b in holder.biases_:
+    for b in params[2:-2:3]:
         assert_array_equal(b, np.repeat([0, 1, 0, 0], H))
 
 
@@ -328,7 +334,7 @@ def test_network_size_check_counts_every_weight(
     n_weights = sum(int(np.prod(w.shape)) for w in net.spec())
     sizes = (hidden_size, n_layers, n_inputs * patch_size, n_outputs)
     options = {
-        "n_gates": CELLS[cell].n_gates,
+        "weight_shapes": CELLS[cell].weight_shapes,
         "n_directions": net.n_directions,
         "n_readout": net.n_readout,
     }

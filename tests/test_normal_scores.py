@@ -18,24 +18,19 @@ from sklearn_lstm import (
     LSTMSequenceRegressor,
     LSTMSequenceTagger,
 )
-from sklearn_lstm._training import (
-    _SCORE_LEVELS,
-    _normal_score_knots,
-    _normal_scores,
-)
+from sklearn_lstm._encoder import SCORE_LEVELS, normal_score_knots
+from sklearn_lstm._encoder import normal_scores as encode_scores
 
 # the scores of the lowest and the highest quantile level
-LOWEST, HIGHEST = (statistics.NormalDist().inv_cdf(p) for p in _SCORE_LEVELS[[0, -1]])
+LOWEST, HIGHEST = (statistics.NormalDist().inv_cdf(p) for p in SCORE_LEVELS[[0, -1]])
 
 
 def _scores(X, normal_scores=True, sample_weight=None, X_scored=None):
     """The scores of ``X_scored`` (default ``X``) under the map fitted on
     ``X``, with the scored features."""
     weights = np.ones(len(X)) if sample_weight is None else sample_weight
-    features, knots = _normal_score_knots(X, None, weights, normal_scores)
-    return _normal_scores(
-        X if X_scored is None else X_scored, features, knots
-    ), features
+    features, knots = normal_score_knots(X, None, weights, normal_scores)
+    return encode_scores(X if X_scored is None else X_scored, features, knots), features
 
 
 def _fit(est, X, y):
@@ -100,11 +95,11 @@ def test_a_mass_point_gets_the_mean_score_of_its_levels():
     X = np.where(
         rng.uniform(size=(100, 10, 1)) < 0.4, 0.0, rng.exponential(size=(100, 10, 1))
     )
-    features, knots = _normal_score_knots(X, None, np.ones(100), True)
+    features, knots = normal_score_knots(X, None, np.ones(100), True)
     values, scores = knots[0]
     assert values[0] == 0.0
     n_zero = np.searchsorted(np.sort(X.ravel()), 0.0, side="right") / X.size
-    levels = _SCORE_LEVELS[_SCORE_LEVELS <= n_zero]
+    levels = SCORE_LEVELS[SCORE_LEVELS <= n_zero]
     inv_cdf = statistics.NormalDist().inv_cdf
     assert scores[0] == pytest.approx(np.mean([inv_cdf(p) for p in levels]))
     assert np.all(np.diff(values) > 0) and np.all(np.diff(scores) > 0)
@@ -115,8 +110,8 @@ def test_integer_weights_act_as_repeated_sequences():
     X = rng.normal(size=(12, 5, 2)).round(1)  # ties within and across sequences
     weights = rng.randint(0, 4, size=12).astype(float)
     repeated = np.repeat(X, weights.astype(int), axis=0)
-    features, knots = _normal_score_knots(X, None, weights, True)
-    features_rep, knots_rep = _normal_score_knots(
+    features, knots = normal_score_knots(X, None, weights, True)
+    features_rep, knots_rep = normal_score_knots(
         repeated, None, np.ones(len(repeated)), True
     )
     assert_array_equal(features, features_rep)
@@ -125,7 +120,7 @@ def test_integer_weights_act_as_repeated_sequences():
         assert_array_equal(s, s_rep)
     # Weights of one magnitude, however extreme, act alike.
     for scale in [1e-300, 1e300]:
-        _, knots_scaled = _normal_score_knots(X, None, scale * weights, True)
+        _, knots_scaled = normal_score_knots(X, None, scale * weights, True)
         for (v, s), (v_scaled, s_scaled) in zip(knots, knots_scaled):
             assert_array_equal(v, v_scaled)
             assert_array_equal(s, s_scaled)
@@ -152,10 +147,13 @@ def test_the_network_reads_the_features_then_their_scores(dtype):
     padded[mask] = np.concatenate(X)
     raw = np.concatenate(X)
     assert_allclose(
-        Xv[mask][:, :2], (raw - est._input_mean) / est._input_std, rtol=1e-5, atol=1e-6
+        Xv[mask][:, :2],
+        (raw - est._encoder.mean) / est._encoder.std,
+        rtol=1e-5,
+        atol=1e-6,
     )
-    scores = _normal_scores(
-        padded.astype(dtype), est._scored_features, est._score_knots
+    scores = encode_scores(
+        padded.astype(dtype), est._encoder.scored_features, est._encoder.score_knots
     )
     assert_array_equal(Xv[mask][:, 2:], scores[mask])
     assert np.all(Xv[~mask] == 0)  # padded steps stay zero
@@ -175,7 +173,7 @@ def test_every_sequence_estimator_scores_a_heavy_tail(Estimator):
     }[Estimator]
     est = Estimator(hidden_size=3, max_iter=1, normal_scores="auto", random_state=0)
     est = _fit(est, X, y)
-    assert_array_equal(est._scored_features, [0])
+    assert_array_equal(est._encoder.scored_features, [0])
     assert est.input_weights_[0].shape[0] == 2
     with pytest.raises(ValueError, match="2 features per time step.*fitted with 1"):
         est.predict(np.concatenate([X, X], axis=2))

@@ -144,7 +144,10 @@ def test_normal_scores_match(normal_scores):
         axis=2,
     )
     clf = _fit(_ragged(X), y, hidden_size=3, max_iter=3, normal_scores=normal_scores)
-    assert len(clf._scored_features) == {"auto": 1, True: 3, False: 0}[normal_scores]
+    assert (
+        len(clf._encoder.scored_features)
+        == {"auto": 1, True: 3, False: 0}[normal_scores]
+    )
     X_test = _ragged(X * rng.choice([0.5, 1.0, 4.0], size=X.shape))
     _, proba = _session(to_onnx(clf)).run(None, onnx_inputs(X_test))
     assert_allclose(proba, clf.predict_proba(X_test), rtol=0, atol=1e-5)
@@ -589,3 +592,133 @@ def test_unpad_gives_the_real_steps():
     outputs = np.arange(12).reshape(3, 4)
     pieces = unpad(outputs, np.array([4, 1, 0], dtype=np.int32))
     assert [p.tolist() for p in pieces] == [[0, 1, 2, 3], [4], []]
+
+
+@pytest.mark.parametrize("direction", ["forward", "bidirectional"])
+def test_gru_weights_give_onnx_gru_the_numbers_of_gru_forward(direction):
+    """A one-node ONNX ``GRU`` graph (``linear_before_reset=1``, a ragged batch
+    given by ``sequence_lens``) with weights from ``_onnx_gru_weights`` gives
+    the outputs of ``gru_forward``: ``Y`` at the real steps and ``Y_h``; the
+    reverse direction is ``gru_forward`` over each sequence reversed."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from sklearn_lstm._cells import CELLS, gru_forward
+    from sklearn_lstm.onnx import _onnx_gru_weights
+
+    N, T, D, H = 5, 6, 3, 4
+    n_dir = 2 if direction == "bidirectional" else 1
+    rng = np.random.RandomState(0)
+    lengths = np.array([6, 1, 4, 3, 6], dtype=np.int32)
+    mask = np.arange(T) < lengths[:, None]
+    x = rng.normal(size=(N, T, D)).astype(np.float32)
+    x[~mask] = 0  # zero padding, as onnx_inputs gives it
+    h0 = rng.normal(scale=0.5, size=(n_dir, N, H)).astype(np.float32)
+    directions = [
+        tuple(
+            rng.normal(scale=0.5, size=shape).astype(np.float32)
+            for shape in CELLS["gru"].weight_shapes(D, H)
+        )
+        for _ in range(n_dir)
+    ]
+    W, R, B = _onnx_gru_weights(directions)
+    assert (W.shape, R.shape, B.shape) == (
+        (n_dir, 3 * H, D),
+        (n_dir, 3 * H, H),
+        (n_dir, 6 * H),
+    )
+
+    node = helper.make_node(
+        "GRU",
+        ["X", "W", "R", "B", "sequence_lens", "initial_h"],
+        ["Y", "Y_h"],
+        hidden_size=H,
+        direction=direction,
+        linear_before_reset=1,
+    )
+    graph = helper.make_graph(
+        [node],
+        "gru",
+        [
+            helper.make_tensor_value_info("X", TensorProto.FLOAT, [T, N, D]),
+            helper.make_tensor_value_info("sequence_lens", TensorProto.INT32, [N]),
+            helper.make_tensor_value_info(
+                "initial_h", TensorProto.FLOAT, [n_dir, N, H]
+            ),
+        ],
+        [
+            helper.make_tensor_value_info("Y", TensorProto.FLOAT, [T, n_dir, N, H]),
+            helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, [n_dir, N, H]),
+        ],
+        initializer=[
+            numpy_helper.from_array(a, name)
+            for a, name in [(W, "W"), (R, "R"), (B, "B")]
+        ],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    Y, Y_h = _session(model).run(
+        None,
+        {"X": x.transpose(1, 0, 2), "sequence_lens": lengths, "initial_h": h0},
+    )
+    assert Y.shape == (T, n_dir, N, H) and Y_h.shape == (n_dir, N, H)
+
+    h, (h_last,), _ = gru_forward(x, h0[0], *directions[0], mask=mask)
+    Y_fw = Y[:, 0].transpose(1, 0, 2)
+    assert_allclose(Y_fw[mask], h[mask], rtol=0, atol=1e-5)
+    assert_allclose(Y_h[0], h_last, rtol=0, atol=1e-5)
+    if n_dir == 2:  # each sequence read from its last real step to step 0
+        x_rev = np.zeros_like(x)
+        for n, length in enumerate(lengths):
+            x_rev[n, :length] = x[n, length - 1 :: -1]
+        h_rev, (h_rev_last,), _ = gru_forward(x_rev, h0[1], *directions[1], mask=mask)
+        Y_bw = Y[:, 1].transpose(1, 0, 2)
+        for n, length in enumerate(lengths):
+            assert_allclose(Y_bw[n, :length], h_rev[n, length - 1 :: -1], atol=1e-5)
+        assert_allclose(Y_h[1], h_rev_last, rtol=0, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------
+# GRU networks: native ONNX GRU nodes
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("readout", ["last", "mean_max"])
+def test_gru_classifier_matches_on_ragged_input(bidirectional, readout):
+    X, y = _data(n_samples=60, n_timesteps=6)
+    clf = _fit(
+        _ragged(X),
+        y,
+        cell="gru",
+        hidden_size=4,
+        n_layers=2,
+        bidirectional=bidirectional,
+        readout=readout,
+        max_iter=5,
+    )
+    model = to_onnx(clf)
+    ops = [node.op_type for node in model.graph.node]
+    assert ops.count("GRU") == 2 and "LSTM" not in ops
+    X_test = _ragged(_data(n_samples=40, n_timesteps=6, seed=1)[0])
+    label, proba = _session(model).run(None, onnx_inputs(X_test))
+    assert_allclose(proba, clf.predict_proba(X_test), rtol=0, atol=1e-5)
+    assert_array_equal(label, clf.predict(X_test))
+
+
+def test_gru_regressor_and_tagger_match():
+    X, Y = _regression_data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg = LSTMSequenceRegressor(
+            cell="gru", hidden_size=4, max_iter=5, random_state=0
+        ).fit(X, Y[:, 0])
+        Xt, yt = _tagging_data()
+        tagger = LSTMSequenceTagger(
+            cell="gru", hidden_size=4, bidirectional=True, max_iter=5, random_state=0
+        ).fit(Xt, yt)
+    (out,) = _session(to_onnx(reg)).run(None, onnx_inputs(X))
+    assert_allclose(out, reg.predict(X), rtol=1e-4, atol=1e-4 * np.abs(Y).max())
+    inputs = onnx_inputs(Xt)
+    label, proba = _session(to_onnx(tagger)).run(None, inputs)
+    _assert_tagger_parity(tagger, label, proba, Xt, inputs["sequence_lens"])

@@ -152,9 +152,9 @@ def test_transform_is_what_the_output_layer_reads(data, readout, bidirectional):
 
 def test_dropout_trains_and_predicts_deterministically(data):
     X, y = data
-    reg = LSTMSequenceRegressor(
-        **{**FAST, "dropout": 0.2, "recurrent_dropout": 0.2}
-    ).fit(X, y)
+    reg = LSTMSequenceRegressor(**{**FAST, "dropout": 0.2, "weight_drop": 0.2}).fit(
+        X, y
+    )
     assert_array_equal(reg.predict(X), reg.predict(X))
     assert reg.score(X, y) > 0.8
 

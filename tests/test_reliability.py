@@ -234,7 +234,7 @@ def test_trimmed_batch_has_the_same_loss_and_gradients(estimator_case):
     """Training cuts each minibatch to its longest sequence: the loss and
     gradients are those of the batch padded to the longest of all."""
     from sklearn_lstm._testing import network_batch
-    from sklearn_lstm._training import _rows
+    from sklearn_lstm._training import batch_rows
 
     case = estimator_case
     if not (case.variable_length and case.array_input):
@@ -248,7 +248,7 @@ def test_trimmed_batch_has_the_same_loss_and_gradients(estimator_case):
         targets[short],
         sample_weight[short],
     )
-    Xt, mask_t, targets_t = _rows(X, mask, targets, np.arange(len(X)))
+    Xt, mask_t, targets_t = batch_rows(X, mask, targets, np.arange(len(X)))
     assert Xt.shape[1] < X.shape[1]
     loss, grads = est._loss_grad(X, mask, targets, sample_weight)
     loss_t, grads_t = est._loss_grad(Xt, mask_t, targets_t, sample_weight)
@@ -469,19 +469,19 @@ def test_small_recurrent_products_run_blas_on_one_thread():
     each of them); large ones keep BLAS's own thread count."""
     from threadpoolctl import threadpool_info
 
-    from sklearn_lstm._base import _blas_threads
+    from sklearn_lstm._parallel import blas_threads
 
-    def blas_threads():
+    def n_threads():
         return {
             lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"
         }
 
-    default = blas_threads()
-    with _blas_threads(200, [np.zeros((32, 128))]):  # digits-sized
-        assert blas_threads() == {1}
-    with _blas_threads(128, [np.zeros((256, 1024))]):
-        assert blas_threads() == default
-    assert blas_threads() == default
+    default = n_threads()
+    with blas_threads(200, [np.zeros((32, 128))]):  # digits-sized
+        assert n_threads() == {1}
+    with blas_threads(128, [np.zeros((256, 1024))]):
+        assert n_threads() == default
+    assert n_threads() == default
 
 
 def test_concurrent_predictions_are_exact(estimator_case):
@@ -545,7 +545,7 @@ def _loss_grad_peak(est, n_timesteps, n_samples=4, seed=0):
     dtype = est.output_weights_.dtype
     n_inputs, n_outputs = est.input_weights_[0].shape[0], est.output_weights_.shape[1]
     X = rng.normal(size=(n_samples, n_timesteps, n_inputs)).astype(dtype)
-    shape = (n_samples,) if est._net.readout else (n_samples, n_timesteps)
+    shape = (n_samples,) if est._network.readout else (n_samples, n_timesteps)
     if n_outputs == 1:
         targets = rng.randint(0, 2, size=shape + (1,)).astype(dtype)
     else:
@@ -689,25 +689,25 @@ def test_early_stopping_scores_with_sample_weights(estimator_case, monkeypatch):
     _skip_unless_sample_weight(case)
     from sklearn.base import is_classifier
 
-    import sklearn_lstm._training as training
+    import sklearn_lstm._base as base
 
     seen = {}
-    split = training.train_test_split
+    split = base.train_test_split
 
     def recording_split(*args, **kwargs):
         seen["stratify"] = kwargs.get("stratify")
         return split(*args, **kwargs)
 
-    monkeypatch.setattr(training, "train_test_split", recording_split)
+    monkeypatch.setattr(base, "train_test_split", recording_split)
     est = case.make_estimator().set_params(
         early_stopping=True, validation_fraction=0.5, max_iter=2
     )
     score = type(est)._validation_score
     weights = []
 
-    def recording_score(self, X, mask, targets, sample_weight):
-        weights.append(sample_weight.copy())
-        return score(self, X, mask, targets, sample_weight)
+    def recording_score(self, val):
+        weights.append(val[3].copy())
+        return score(self, val)
 
     monkeypatch.setattr(type(est), "_validation_score", recording_score)
     sw = np.arange(1, len(case.y) + 1, dtype=float)

@@ -5,17 +5,19 @@ rounding), training must stay reproducible, and the thread pool must not
 outlive ``fit``, whatever happens in it.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sklearn_lstm import LSTMSequenceClassifier, LSTMSequenceTagger, _training
+from sklearn_lstm import LSTMSequenceClassifier, LSTMSequenceTagger, _parallel
 from sklearn_lstm._network import Network
 from sklearn_lstm._testing import network_batch
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-NOISY = {"input_noise": 0.1, "dropout": 0.2, "recurrent_dropout": 0.3}
+NOISY = {"input_noise": 0.1, "dropout": 0.2, "weight_drop": 0.3}
 
 
 def _ragged(n_samples, seed, n_timesteps=7, n_features=3):
@@ -39,17 +41,16 @@ def _ragged(n_samples, seed, n_timesteps=7, n_features=3):
     ids=["noisy", "deep-bidirectional", "mean", "tagger"],
 )
 def test_sharded_gradients_equal_unsharded(est, n_workers, monkeypatch):
-    monkeypatch.setattr(_training, "_usable_cores", lambda: n_workers)
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: n_workers)
     X, y = _ragged(230, seed=0)
     if isinstance(est, LSTMSequenceTagger):
         y = [np.random.RandomState(1).randint(0, 3, size=7) for _ in range(230)]
     est.set_params(max_iter=1, random_state=0).fit(X, y)
     Xv, mask, targets, _ = network_batch(est, X, y)
     weights = np.random.RandomState(2).uniform(0.5, 2, size=len(Xv))
-    whole = est._loss_grad(
-        Xv, mask, targets, weights, random_state=np.random.RandomState(3)
-    )
-    with _training.Shards(len(Xv)) as shards:
+    draws = est._network.draw(Xv.shape, Xv.dtype, np.random.RandomState(3))
+    whole = est._loss_grad(Xv, mask, targets, weights, draws=draws)
+    with _parallel.Shards(len(Xv)) as shards:
         assert shards.n_shards == 2
         assert shards.parallel == (n_workers > 1)
         sharded = est._loss_grad(
@@ -57,7 +58,7 @@ def test_sharded_gradients_equal_unsharded(est, n_workers, monkeypatch):
             mask,
             targets,
             weights,
-            random_state=np.random.RandomState(3),
+            draws=draws,
             shards=shards,
         )
     assert_allclose(sharded[0], whole[0], rtol=1e-12)
@@ -73,14 +74,14 @@ def test_shards_are_contiguous_and_cover_the_batch():
         workspaces.append(workspace)
         return 1.0, [np.ones(2)]
 
-    with _training.Shards(200) as shards:
+    with _parallel.Shards(200) as shards:
         loss, grads = shards.map_sum(fn, 101)
     assert [(s.start, s.stop) for s in seen] == [(0, 50), (50, 101)]
     assert workspaces[0] is not workspaces[1]  # each shard thread has its own
     assert loss == 2.0
     assert_array_equal(grads[0], [2.0, 2.0])
-    assert _training._n_shards(32) == 1  # the adder's batches are not split
-    assert _training._n_shards(10**4) == _training._MAX_SHARDS
+    assert _parallel._n_shards(32) == 1  # the adder's batches are not split
+    assert _parallel._n_shards(10**4) == _parallel.MAX_SHARDS
 
 
 def test_same_random_state_same_model():
@@ -92,7 +93,7 @@ def test_same_random_state_same_model():
     assert a.loss_curve_ == b.loss_curve_
 
 
-class _RecordingPool(_training.ThreadPoolExecutor):
+class _RecordingPool(ThreadPoolExecutor):
     """A thread pool that remembers its instances."""
 
     instances = []
@@ -104,8 +105,8 @@ class _RecordingPool(_training.ThreadPoolExecutor):
 
 @pytest.fixture
 def pools(monkeypatch):
-    monkeypatch.setattr(_training, "ThreadPoolExecutor", _RecordingPool)
-    monkeypatch.setattr(_training, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(_parallel, "ThreadPoolExecutor", _RecordingPool)
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
     _RecordingPool.instances = []
     return _RecordingPool.instances
 

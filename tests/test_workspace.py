@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder, _training
+from sklearn_lstm import LSTMSequenceClassifier, RNNBinaryAdder, _parallel
 from sklearn_lstm._cells import CELLS
 from sklearn_lstm._network import Network
 from sklearn_lstm._workspace import Workspace
@@ -50,7 +50,19 @@ def _batch(seed, masked):
 def test_workspace_gives_the_numbers_of_fresh_arrays(
     cell, readout, bidirectional, masked, dropout, n_layers
 ):
-    net = Network(cell, D, H, n_layers, K, "softmax", readout, bidirectional)
+    net = Network(
+        cell,
+        D,
+        H,
+        n_layers,
+        K,
+        "softmax",
+        readout,
+        bidirectional,
+        dropout=dropout,
+        weight_drop=dropout,
+        input_noise=np.full(D, dropout) if dropout else None,
+    )
     params = net.initialize(np.random.RandomState(0), np.float64)
     rng = np.random.RandomState(1)
     targets = np.eye(K)[rng.randint(0, K, (N,) if readout else (N, T))]
@@ -63,11 +75,7 @@ def test_workspace_gives_the_numbers_of_fresh_arrays(
             mask,
             targets,
             sample_weight,
-            alpha=0.1,
-            input_noise=np.full(D, dropout) if dropout else None,
-            dropout=dropout,
-            recurrent_dropout=dropout,
-            random_state=np.random.RandomState(seed),
+            draws=net.draw(X.shape, X.dtype, np.random.RandomState(seed)),
             workspace=workspace,
         )
         return loss, [g.copy() for g in grads]
@@ -125,7 +133,7 @@ def test_workspace_keeps_the_largest_memory_of_each_name():
 def test_fit_equals_a_fit_in_fresh_arrays(make_model, data, monkeypatch):
     X, y = data()
     reused = make_model().fit(X, y)
-    monkeypatch.setattr(_training, "Workspace", lambda: None)  # fresh arrays
+    monkeypatch.setattr(_parallel, "Workspace", lambda: None)  # fresh arrays
     fresh = make_model().fit(X, y)
     for p, q in zip(reused._params, fresh._params):
         assert_array_equal(p, q)

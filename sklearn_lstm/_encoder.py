@@ -1,0 +1,179 @@
+"""The input encoder: what the network reads of each time step.
+
+An :class:`InputEncoder` is fitted once, on the first fit's training steps,
+and then used by training, prediction and the ONNX export alike:
+
+* **standardization** (``standardize=True``): each feature less its mean,
+  over its standard deviation, weighted by ``sample_weight`` over the real
+  steps;
+* **normal scores** (``normal_scores``): next to the features, the normal
+  score of each scored feature: the value's quantile among the training
+  steps, read on the standard normal's scale (what
+  ``QuantileTransformer(output_distribution='normal')`` computes), which
+  spreads heavy tails without depending on the feature's units;
+* the **noise scale** of each encoded feature, which input noise is
+  relative to.
+
+Padded steps stay zero.
+"""
+
+import statistics
+
+import numpy as np
+
+# The normal-score map of a feature is piecewise linear between the values at
+# these quantiles of the training steps, sent to the standard normal's
+# quantiles of the same levels (from -2.58 to 2.58).
+SCORE_LEVELS = (np.arange(100) + 0.5) / 100
+SCORE_NORMALS = np.array([statistics.NormalDist().inv_cdf(p) for p in SCORE_LEVELS])
+
+# normal_scores='auto' scores the features with at least this many distinct
+# values: not binary, one-hot or coded features, nor 4-bit pixels.
+MIN_DISTINCT_VALUES = 32
+
+
+class InputEncoder:
+    """Standardization and normal scores of the features of each time step.
+
+    Parameters
+    ----------
+    standardize : bool, default=False
+        Whether the features are standardized.
+    normal_scores : bool or 'auto', default=False
+        Which features get a normal score: all, none, or those with at least
+        ``MIN_DISTINCT_VALUES`` distinct training values.
+
+    Attributes
+    ----------
+    mean, std : ndarray of shape (n_features,)
+        Weighted mean and standard deviation of each feature over the real
+        training steps (1 for a constant feature), set by :meth:`fit`.
+    scored_features : ndarray of int
+        The features that get a normal score.
+    score_knots : list of tuple of ndarray
+        Per scored feature, the knots ``(values, scores)`` of its map.
+    """
+
+    def __init__(self, standardize=False, normal_scores=False):
+        self.standardize = standardize
+        self.normal_scores = normal_scores
+
+    def fit(self, X, mask, sample_weight):
+        """Fit the statistics to the real steps of ``X`` (N, T, D)."""
+        self.mean, self.std = feature_stats(X, mask, sample_weight)
+        self.scored_features, self.score_knots = normal_score_knots(
+            X, mask, sample_weight, self.normal_scores
+        )
+        return self
+
+    @property
+    def n_features(self):
+        """Features per step of the input."""
+        return len(self.mean)
+
+    @property
+    def n_outputs(self):
+        """Features per step of the output: the features, then the scores."""
+        return self.n_features + len(self.scored_features)
+
+    def transform(self, X, mask):
+        """``X`` as the network reads it: standardized (if ``standardize``),
+        then the normal scores of the scored features of the raw values;
+        padded steps are zero. ``X`` itself when there is nothing to do."""
+        scored = len(self.scored_features) > 0
+        if not (scored or self.standardize):
+            return X
+        if scored:
+            scores = normal_scores(X, self.scored_features, self.score_knots)
+        if self.standardize:
+            # X / std - mean / std, not (X - mean) / std: no overflow near the
+            # float limits
+            X = X / self.std - self.mean / self.std
+        if scored:
+            X = np.concatenate([X, scores], axis=2)
+        if mask is not None:
+            X[~mask] = 0
+        return X
+
+    def noise_std(self):
+        """Standard deviation of each output feature, which input noise is a
+        fraction of: 1 for standardized features and for the scores (about
+        1), each raw feature's own otherwise."""
+        std = np.ones(self.n_outputs)
+        if not self.standardize:
+            std[: self.n_features] = self.std
+        return std
+
+
+def weighted_steps(X, mask, sample_weight):
+    """The real steps of ``X``, ``(n_steps, n_features)``, and the weight of
+    each: its sequence's ``sample_weight``, so that weights act like repeated
+    sequences."""
+    if mask is None:
+        return X.reshape(-1, X.shape[2]), np.repeat(sample_weight, X.shape[1])
+    return X[mask], np.broadcast_to(sample_weight[:, None], mask.shape)[mask]
+
+
+def feature_stats(X, mask, sample_weight):
+    """Weighted mean and standard deviation of each feature over the real
+    steps of ``X``; a constant feature gets a standard deviation of 1.
+    Computed on ``X`` divided by its largest magnitude, so that steps near
+    the float limits do not overflow."""
+    steps, weights = weighted_steps(X, mask, sample_weight)
+    largest = np.abs(steps).max(axis=0).astype(np.float64)
+    largest[~(largest > 0)] = 1.0
+    scaled = steps / largest
+    mean = np.average(scaled, axis=0, weights=weights)
+    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
+    std = np.where(std > 0, std * largest, 1.0)
+    return (mean * largest).astype(X.dtype), std.astype(X.dtype)
+
+
+def normal_score_knots(X, mask, sample_weight, normal_scores):
+    """The features to score (``normal_scores`` True, False or 'auto') and
+    the knots ``(values, scores)`` of each one's map, from the real steps of
+    ``X``.
+
+    The values are the feature's weighted quantiles at ``SCORE_LEVELS``
+    (inverted CDF: weights act exactly as repeated sequences, and are
+    divided by their largest first, so that weights of any magnitude act
+    alike); a value that several levels share (a mass point, such as many
+    zeros) gets the mean of their normal quantiles, so the map stays
+    continuous and increasing.
+    """
+    if normal_scores != "auto" and not normal_scores:
+        return np.empty(0, dtype=np.intp), []
+    steps, weights = weighted_steps(X, mask, sample_weight)
+    steps, weights = steps[weights > 0], weights[weights > 0]
+    weights = weights / weights.max()
+    features, knots = [], []
+    for j in range(steps.shape[1]):
+        order = np.argsort(steps[:, j], kind="stable")
+        values = steps[order, j]
+        if (
+            normal_scores == "auto"
+            and np.count_nonzero(values[1:] != values[:-1]) + 1 < MIN_DISTINCT_VALUES
+        ):
+            continue
+        cumulative = np.cumsum(weights[order], dtype=np.float64)
+        at = np.searchsorted(cumulative, SCORE_LEVELS * cumulative[-1])
+        values, first = np.unique(
+            values[np.minimum(at, len(values) - 1)], return_index=True
+        )
+        scores = np.add.reduceat(SCORE_NORMALS, first) / np.diff(
+            first, append=len(SCORE_NORMALS)
+        )
+        features.append(j)
+        knots.append((values.astype(X.dtype), scores.astype(X.dtype)))
+    return np.array(features, dtype=np.intp), knots
+
+
+def normal_scores(X, features, knots):
+    """The normal scores ``(n_samples, n_timesteps, len(features))`` of the
+    scored ``features`` of ``X``: each value's place among the training
+    steps (see :func:`normal_score_knots`), read on the standard normal's
+    scale; values beyond the training range get the extreme scores."""
+    scores = np.empty(X.shape[:2] + (len(features),), dtype=X.dtype)
+    for k, (j, (values, score)) in enumerate(zip(features, knots)):
+        scores[:, :, k] = np.interp(X[:, :, j], values, score)
+    return scores
