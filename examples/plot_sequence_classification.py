@@ -6,7 +6,10 @@ Reading digits row by row: sequence classification
 An 8 x 8 image of a handwritten digit can be read as a *sequence*: 8 time
 steps, each holding the 8 pixels of one row, from top to bottom.
 :class:`~sklearn_lstm.LSTMSequenceClassifier` reads the rows one after the
-other and classifies the digit from its hidden state after the last row.
+other, from the top down and, since its layers are bidirectional by default,
+from the bottom up too, and classifies the digit from the mean and the
+maximum of its hidden states over the rows (``readout='mean_max'``, the
+default).
 
 With ``early_stopping=True`` the classifier holds out 10% of the training data
 and stops when the accuracy on it stops improving, keeping the weights of the
@@ -94,7 +97,8 @@ for k, acc in enumerate(accuracy_top_rows, start=1):
 # %%
 # Sequences of different lengths go in a plain list; here each of the first
 # test digits is cut after a different number of rows. Padded steps leave the
-# hidden state unchanged, so each prediction is the one for its own length.
+# hidden state unchanged and count neither in the mean nor in the maximum, so
+# each prediction is the one for its own length.
 ragged = [X_test[i, : 4 + i % 5] for i in range(10)]
 print("lengths:   ", [len(seq) for seq in ragged])
 print("predicted: ", clf.predict(ragged).tolist())
@@ -105,10 +109,10 @@ print(
 )
 
 # %%
-# Trained on whole digits only, the classifier reads every final state as the
-# end of a digit: the top half of a digit is not enough, and the accuracy
-# rises only over the last rows. Training on prefixes as well would teach it
-# to guess early.
+# Trained on whole digits only, the classifier reads every sequence as a
+# whole digit: the top half of a digit is not enough, and the accuracy rises
+# only over the last rows. Training on prefixes as well would teach it to
+# guess early.
 
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 ax.plot(range(1, 9), accuracy_top_rows, "o-")

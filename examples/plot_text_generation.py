@@ -65,7 +65,11 @@ model = LSTMLanguageModel(
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 start = time.perf_counter()
 model.fit(train)
-print(f"Trained in {time.perf_counter() - start:.1f} s on {len(model.tokens_)} tokens")
+print(
+    f"Trained in {time.perf_counter() - start:.1f} s on "
+    f"{sum(map(len, train))} characters; vocabulary of {len(model.tokens_)} "
+    "tokens (the distinct lowercased characters, '</s>' and '<unk>')"
+)
 
 # %%
 # Perplexity against a character trigram model
