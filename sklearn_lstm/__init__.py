@@ -3,10 +3,12 @@
 from . import datasets
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
+from ._config import config_context, get_config, set_config
 from ._language_model import LSTMLanguageModel
 from ._persistence import InconsistentVersionWarning
 from ._preprocessing import SequenceNormalizer, SequenceStandardScaler
 from ._regressor import LSTMSequenceRegressor
+from ._show_versions import show_versions
 from ._tagger import LSTMSequenceTagger
 from ._version import __version__
 
@@ -19,6 +21,10 @@ __all__ = [
     "RNNBinaryAdder",
     "SequenceNormalizer",
     "SequenceStandardScaler",
+    "config_context",
     "datasets",
+    "get_config",
+    "set_config",
+    "show_versions",
     "__version__",
 ]

@@ -30,6 +30,7 @@ from functools import partial
 
 import numpy as np
 
+from . import _backend
 from ._activations import sigmoid
 from ._workspace import FRESH
 
@@ -817,13 +818,23 @@ class Cell(
         return [(n_inputs, G), (H, G), (n_biases * H,)]
 
 
+# The LSTM and vanilla RNN run the functions above or their compiled
+# equivalents, as sklearn_lstm.set_config(backend=...) says, call by call.
 CELLS = {
-    "lstm": Cell(lstm_forward, lstm_backward, lstm_initialize, 2, 4),
+    "lstm": Cell(_backend.lstm_forward, _backend.lstm_backward, lstm_initialize, 2, 4),
     "rnn_tanh": Cell(
-        partial(rnn_forward, activation="tanh"), rnn_backward, rnn_initialize, 1, 1
+        partial(_backend.rnn_forward, activation="tanh"),
+        _backend.rnn_backward,
+        rnn_initialize,
+        1,
+        1,
     ),
     "rnn_sigmoid": Cell(
-        partial(rnn_forward, activation="sigmoid"), rnn_backward, rnn_initialize, 1, 1
+        partial(_backend.rnn_forward, activation="sigmoid"),
+        _backend.rnn_backward,
+        rnn_initialize,
+        1,
+        1,
     ),
     "gru": Cell(gru_forward, gru_backward, gru_initialize, 1, 3, n_biases=4),
 }

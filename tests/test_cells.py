@@ -14,7 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
+from sklearn_lstm import config_context
 from sklearn_lstm._activations import log_sigmoid, log_softmax, sigmoid, softmax
+from sklearn_lstm._backend import compiled_module
 from sklearn_lstm._cells import (
     CELLS,
     gru_backward,
@@ -280,11 +282,28 @@ def test_sequence_backward_numerical(cell, wrt, mask, seed):
     )
 
 
+@pytest.fixture(
+    params=[
+        "numpy",
+        pytest.param(
+            "compiled",
+            marks=pytest.mark.skipif(
+                compiled_module() is None, reason="extension not built"
+            ),
+        ),
+    ]
+)
+def backend(request):
+    """Each implementation of the cells in turn (see sklearn_lstm.set_config)."""
+    with config_context(backend=request.param):
+        yield request.param
+
+
 @pytest.mark.parametrize("seed", SEEDS[:2])
 @pytest.mark.parametrize("mask", [None, "trailing"])
 @pytest.mark.parametrize("n_layers", [1, 2])
 @pytest.mark.parametrize("cell", list(SEQUENCE_CELLS))
-def test_stack_backward_numerical(cell, n_layers, mask, seed):
+def test_stack_backward_numerical(cell, n_layers, mask, seed, backend):
     rng = np.random.RandomState(seed)
     sizes = [D, H, H + 1][: n_layers + 1]  # different widths catch shape mix-ups
     x = rng.normal(size=(N, T, D))
