@@ -1,6 +1,6 @@
 """Recurrent neural networks in plain NumPy with the scikit-learn API."""
 
-from . import datasets
+from . import datasets, forecasting
 from ._binary_adder import RNNBinaryAdder
 from ._classifier import LSTMSequenceClassifier
 from ._config import config_context, get_config, set_config
@@ -23,6 +23,7 @@ __all__ = [
     "SequenceStandardScaler",
     "config_context",
     "datasets",
+    "forecasting",
     "get_config",
     "set_config",
     "show_versions",

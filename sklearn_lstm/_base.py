@@ -31,7 +31,12 @@ from ._parallel import ROW_BLOCK, Shards, blas_threads, padded_rows
 from ._persistence import InconsistentVersionWarning, PersistenceMixin
 from ._readouts import READOUTS
 from ._training import StochasticTrainingMixin, batch_rows, minibatch_indices, take
-from ._validation import Integers, check_network_size, check_sequences
+from ._validation import (
+    Integers,
+    check_network_size,
+    check_sequences,
+    network_inputs,
+)
 
 __all__ = ["BaseRecurrentNetwork", "InconsistentVersionWarning"]
 
@@ -259,9 +264,7 @@ class BaseRecurrentNetwork(
 
     def _continue_with(self, wanted):
         """Continue training the fitted network with the options of
-        ``wanted`` (dropout, noise), which must have the fitted architecture;
-        the fitted patch size is kept whatever the length of the new data."""
-        wanted.patch_size = self._network.patch_size
+        ``wanted`` (dropout, noise), which must have the fitted architecture."""
         fitted, asked = self._describe(self._network), self._describe(wanted)
         if fitted != asked:
             raise ValueError(
@@ -342,9 +345,15 @@ class BaseRecurrentNetwork(
             self._random_state = check_random_state(self.random_state)
             encoder = InputEncoder(**self._encoder_options())
             self._encoder = encoder.fit(X, mask, sample_weight)
-            lengths = X.shape[1] if mask is None else mask.sum(axis=1)
+            # The options resolved from the length of the sequences ('auto'
+            # patch size and skip) are resolved from them again when training
+            # continues, on data of any length.
+            self._first_fit_lengths = X.shape[1] if mask is None else mask.sum(axis=1)
             network = self._make_network(
-                encoder.n_outputs, targets.shape[-1], lengths, encoder.noise_std()
+                encoder.n_outputs,
+                targets.shape[-1],
+                self._first_fit_lengths,
+                encoder.noise_std(),
             )
             self._initialize(network, X.dtype)
         else:
@@ -356,11 +365,11 @@ class BaseRecurrentNetwork(
                 self._make_network(
                     fitted.n_inputs,
                     fitted.n_outputs,
-                    X.shape[1],
+                    self._first_fit_lengths,
                     self._encoder.noise_std(),
                 )
             )
-        return self._encoder.transform(X, mask), mask, targets, sample_weight
+        return network_inputs(self._encoder, X, mask), mask, targets, sample_weight
 
     @contextlib.contextmanager
     def _epoch_data(self, data, early_stopping):
@@ -498,7 +507,7 @@ class BaseRecurrentNetwork(
             self, X, reset=False, model_dtype=self.output_weights_.dtype
         )
         self._check_n_step_features(X)
-        return self._encoder.transform(X, mask), mask
+        return network_inputs(self._encoder, X, mask), mask
 
     def _map_features(self, X, mask, fn):
         """``fn`` of what the head reads, computed in chunks of sequences so

@@ -17,7 +17,7 @@ from sklearn.utils.validation import (
 from ._activations import sigmoid
 from ._base import BaseRecurrentNetwork
 from ._training import _check_partial_fit
-from ._validation import Integers, check_weights
+from ._validation import Integers, as_array, check_weights
 
 _INT64_BITS = 63  # magnitude bits of an int64
 _AUTO_MAX_FRACTION_BITS = 32
@@ -469,7 +469,7 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
             raise ValueError(
                 f"{type(self).__name__}.score needs y, the true results; got None."
             )
-        y = _as_numbers(column_or_1d(np.asarray(y), warn=True), "y", big_ints=True)
+        y = _as_numbers(column_or_1d(as_array(y, "y"), warn=True), "y", big_ints=True)
         pred = self.predict(X)
         check_consistent_length(pred, y)
         sample_weight = check_weights(sample_weight, len(y))

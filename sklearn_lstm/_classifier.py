@@ -9,6 +9,7 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
+from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -16,7 +17,7 @@ from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
 )
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length, check_is_fitted
 
 from ._activations import log_softmax, softmax
 from ._base import (
@@ -634,6 +635,35 @@ class LSTMSequenceClassifier(
             with ``readout='mean_max'``.
         """
         return self._map_features(*self._validate_X(X), np.array)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the sequences ``X`` and their labels ``y``.
+
+        As :meth:`~sklearn.base.ClassifierMixin.score`, with ``sample_weight``
+        checked as in :meth:`fit`: negative, NaN, infinite or all-zero weights
+        raise instead of giving a meaningless accuracy.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or \
+                (n_samples, n_timesteps), or list of array-like
+            Sequences.
+
+        y : array-like of shape (n_samples,)
+            True labels.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples.
+
+        Returns
+        -------
+        score : float
+            Weighted fraction of the sequences labelled right.
+        """
+        pred = self.predict(X)
+        check_consistent_length(pred, y)
+        sample_weight = check_weights(sample_weight, len(pred))
+        return float(accuracy_score(y, pred, sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

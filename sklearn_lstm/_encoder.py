@@ -11,6 +11,13 @@ and then used by training, prediction and the ONNX export alike:
   steps, read on the standard normal's scale (what
   ``QuantileTransformer(output_distribution='normal')`` computes), which
   spreads heavy tails without depending on the feature's units;
+* **window normalization** (``window_norm``, the "reversible instance
+  normalization" of forecasting models): each sequence less its own
+  location (its last real value, or its mean), over its own spread (the
+  standard deviation of its real steps, at least ``WINDOW_SCALE_FLOOR``
+  times the feature's training standard deviation), feature by feature, in
+  place of the standardization; the regressor maps its predictions back
+  with the same two numbers (:func:`window_stats`);
 * the **noise scale** of each encoded feature, which input noise is
   relative to.
 
@@ -31,6 +38,13 @@ SCORE_NORMALS = np.array([statistics.NormalDist().inv_cdf(p) for p in SCORE_LEVE
 # values: not binary, one-hot or coded features, nor 4-bit pixels.
 MIN_DISTINCT_VALUES = 32
 
+# window_norm divides each sequence by its own spread, but by at least this
+# fraction of the feature's spread over the training steps: a flat window
+# (a run of zeros) must not turn a small change into a huge one.
+WINDOW_SCALE_FLOOR = 0.1
+
+WINDOW_NORMS = ("last", "mean")
+
 
 class InputEncoder:
     """Standardization and normal scores of the features of each time step.
@@ -42,6 +56,10 @@ class InputEncoder:
     normal_scores : bool or 'auto', default=False
         Which features get a normal score: all, none, or those with at least
         ``MIN_DISTINCT_VALUES`` distinct training values.
+    window_norm : {'last', 'mean'} or None, default=None
+        Whether each sequence is centred on its own last real value or mean
+        and scaled by its own spread (see :func:`window_stats`), in place of
+        the standardization.
 
     Attributes
     ----------
@@ -54,9 +72,10 @@ class InputEncoder:
         Per scored feature, the knots ``(values, scores)`` of its map.
     """
 
-    def __init__(self, standardize=False, normal_scores=False):
+    def __init__(self, standardize=False, normal_scores=False, window_norm=None):
         self.standardize = standardize
         self.normal_scores = normal_scores
+        self.window_norm = window_norm
 
     def fit(self, X, mask, sample_weight):
         """Fit the statistics to the real steps of ``X`` (N, T, D)."""
@@ -76,16 +95,26 @@ class InputEncoder:
         """Features per step of the output: the features, then the scores."""
         return self.n_features + len(self.scored_features)
 
+    def window_stats(self, X, mask):
+        """Location and scale ``(N, D)`` of each sequence's features, as
+        ``window_norm`` normalizes them (see :func:`window_stats`)."""
+        return window_stats(X, mask, self.window_norm, WINDOW_SCALE_FLOOR * self.std)
+
     def transform(self, X, mask):
-        """``X`` as the network reads it: standardized (if ``standardize``),
-        then the normal scores of the scored features of the raw values;
-        padded steps are zero. ``X`` itself when there is nothing to do."""
+        """``X`` as the network reads it: window-normalized (if
+        ``window_norm``) or standardized (if ``standardize``), then the
+        normal scores of the scored features of the raw values; padded steps
+        are zero. ``X`` itself when there is nothing to do."""
         scored = len(self.scored_features) > 0
-        if not (scored or self.standardize):
+        window_norm = getattr(self, "window_norm", None)  # pickles of 0.2
+        if not (scored or self.standardize or window_norm):
             return X
         if scored:
             scores = normal_scores(X, self.scored_features, self.score_knots)
-        if self.standardize:
+        if window_norm:
+            loc, scale = self.window_stats(X, mask)
+            X = (X - loc[:, None]) / scale[:, None]
+        elif self.standardize:
             # X / std - mean / std, not (X - mean) / std: no overflow near the
             # float limits
             X = X / self.std - self.mean / self.std
@@ -100,7 +129,7 @@ class InputEncoder:
         fraction of: 1 for standardized features and for the scores (about
         1), each raw feature's own otherwise."""
         std = np.ones(self.n_outputs)
-        if not self.standardize:
+        if not (self.standardize or getattr(self, "window_norm", None)):
             std[: self.n_features] = self.std
         return std
 
@@ -127,6 +156,34 @@ def feature_stats(X, mask, sample_weight):
     std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
     std = np.where(std > 0, std * largest, 1.0)
     return (mean * largest).astype(X.dtype), std.astype(X.dtype)
+
+
+def window_stats(X, mask, window_norm, floor):
+    """Location and scale of each sequence's features, ``(N, D)`` each.
+
+    The location is the value at the last real step (``window_norm='last'``)
+    or the mean of the real steps (``'mean'``); the scale is the standard
+    deviation of the real steps, or ``floor`` (one number per feature) where
+    that is larger. Both are data, not weights: the gradient does not flow
+    through them, as in RevIN.
+    """
+    if mask is None:
+        real = X
+        n_real = np.full((X.shape[0], 1), X.shape[1], dtype=X.dtype)
+        last = X[:, -1]
+    else:
+        real = np.where(mask[:, :, None], X, 0)
+        n_real = mask.sum(axis=1, keepdims=True).astype(X.dtype)
+        ends = np.maximum(mask.sum(axis=1) - 1, 0)
+        last = X[np.arange(len(X)), ends]
+    mean = real.sum(axis=1) / n_real
+    centred = real - mean[:, None]
+    if mask is not None:
+        centred = np.where(mask[:, :, None], centred, 0)
+    std = np.sqrt((centred * centred).sum(axis=1) / n_real)
+    scale = np.maximum(std, np.asarray(floor, dtype=X.dtype))
+    loc = last if window_norm == "last" else mean
+    return loc.astype(X.dtype, copy=False), scale.astype(X.dtype, copy=False)
 
 
 def normal_score_knots(X, mask, sample_weight, normal_scores):

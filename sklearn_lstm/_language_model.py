@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -16,6 +16,7 @@ from ._base import (
     BaseRecurrentNetwork,
     resolve_weight_drop,
 )
+from ._cells import CELLS
 from ._network import add_l2_penalty, output_layer
 from ._parallel import ROW_BLOCK, blas_threads, padded_rows
 from ._text import (
@@ -28,6 +29,7 @@ from ._text import (
     tokenize,
 )
 from ._training import _check_partial_fit
+from ._validation import Integers, check_network_size
 
 # At prediction, texts are read in windows of this many steps (the state
 # carried from one to the next), in chunks of texts whose logits hold about
@@ -36,6 +38,10 @@ _PREDICT_WINDOW = 256
 _PREDICT_CACHE_SIZE = 2**22
 
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# generate writes at most this many tokens in one call: each is one step of
+# the network, and their indices are allocated up front.
+_MAX_GENERATED_TOKENS = 10**7
 
 
 def sparse_log_loss(logits, targets, weights):
@@ -213,7 +219,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
     Attributes
     ----------
-    tokens_ : ndarray of str of shape (n_tokens,)
+    tokens_ : ndarray of object of shape (n_tokens,)
         The vocabulary, in the order of the embedding rows and of the columns
         of :meth:`predict_proba_next`: ``'</s>'`` (end of text), ``'<unk>'``
         (unknown), then the tokens of the training texts, most frequent first.
@@ -316,7 +322,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     >>> lm = LSTMLanguageModel(hidden_size=16, learning_rate=0.02, max_iter=100,
     ...                        random_state=0).fit(texts)
     >>> lm.predict_next(["the cat sat on the"])
-    array(['mat'], dtype='<U5')
+    array(['mat'], dtype=object)
     >>> lm.generate("the dog", n_tokens=4, temperature=0.01)
     'the dog sat on the log'
     >>> lm.perplexity(texts)
@@ -332,11 +338,12 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         "level": [StrOptions({"word", "char"})],
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
-        "min_count": [Interval(Integral, 1, None, closed="left")],
-        "max_vocab": [Interval(Integral, 1, None, closed="left"), None],
-        "embedding_size": [Interval(Integral, 1, None, closed="left")],
-        "bptt": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        # Integers refuses booleans, as every integer parameter does
+        "min_count": [Integers(1, None, closed="left")],
+        "max_vocab": [Integers(1, None, closed="left"), None],
+        "embedding_size": [Integers(1, None, closed="left")],
+        "bptt": [Integers(1, None, closed="left")],
+        "batch_size": [Integers(1, None, closed="left")],
         "dtype": "no_validation",  # checked in fit: float32 or float64
     }
 
@@ -482,12 +489,26 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         if reset:
             self.tokens_ = build_vocabulary(token_lists, self.min_count, self.max_vocab)
             self.vocabulary_ = {t: i for i, t in enumerate(self.tokens_.tolist())}
+        self._check_size()
         end = self.vocabulary_[END]
         return [
             np.concatenate([[end], encode(tokens, self.vocabulary_)])
             for tokens in token_lists
             if tokens
         ]
+
+    def _check_size(self):
+        """Raise when the embedding table and the network that the parameters
+        ask for are too large to allocate, naming ``embedding_size`` too: the
+        table has ``len(tokens_) * embedding_size`` weights."""
+        check_network_size(
+            self.hidden_size,
+            self.n_layers,
+            self.embedding_size,
+            len(self.tokens_),
+            weight_shapes=CELLS[self.cell].weight_shapes,
+            n_embeddings=len(self.tokens_),
+        )
 
     def _prepare_fit_data(self, X, y, sample_weight, incremental, classes, first_pass):
         """Validate the texts, build the vocabulary and draw the weights on a
@@ -749,7 +770,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
         Returns
         -------
-        tokens : ndarray of str of shape (n_texts,)
+        tokens : ndarray of object of shape (n_texts,)
             The most likely next token of each text (possibly ``'</s>'``, the
             end of the text, or ``'<unk>'``).
         """
@@ -839,8 +860,19 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
             raise TypeError(f"n_tokens must be an int, got {n_tokens!r}.")
         if n_tokens < 0:
             raise ValueError(f"n_tokens must be >= 0, got {n_tokens}.")
-        if not isinstance(temperature, Real) or not temperature > 0:
-            raise ValueError(f"temperature must be a float > 0, got {temperature!r}.")
+        if n_tokens > _MAX_GENERATED_TOKENS:
+            raise ValueError(
+                f"n_tokens must be at most {_MAX_GENERATED_TOKENS:,} (each token is "
+                f"one step of the network), got {n_tokens}."
+            )
+        if (
+            not isinstance(temperature, Real)
+            or isinstance(temperature, bool)
+            or not 0 < temperature < np.inf
+        ):
+            raise ValueError(
+                f"temperature must be a float > 0 and finite, got {temperature!r}."
+            )
         if top_k is not None and (
             not isinstance(top_k, Integral) or isinstance(top_k, bool) or top_k < 1
         ):
@@ -888,8 +920,10 @@ def _draw(logits, temperature, top_k, unknown, rng):
         cut = np.partition(logits, -top_k)[-top_k]
         logits[logits < cut] = -np.inf
     # Shift first: the likeliest token gets exp(0) = 1 at any temperature,
-    # the others exp(-inf) = 0 as the temperature nears 0 (never NaN).
-    proba = np.exp((logits - logits.max()) / temperature)
+    # the others exp(-inf) = 0 as the temperature nears 0 (never NaN): the
+    # shifted logits are <= 0, so their overflow to -inf is that limit.
+    with np.errstate(over="ignore"):
+        proba = np.exp((logits - logits.max()) / temperature)
     cumulative = np.cumsum(proba)
     return int(np.searchsorted(cumulative, rng.uniform() * cumulative[-1], "right"))
 

@@ -19,6 +19,18 @@ the L2 penalty derive::
   sequence, as the entry of :data:`sklearn_lstm._readouts.READOUTS` named by
   ``readout`` computes it; many-to-many networks (``readout=None``) read
   every step.
+* **skip**: with ``skip=k`` the head also reads the inputs themselves
+  (as the network is given them, which the estimators encode first), next
+  to the readout: the inputs of the ``k`` steps up to the one it answers
+  for, most recent first (``x[t], x[t-1], ..., x[t-k+1]``, zeros before a
+  sequence's first step). A per-step network (``readout=None``) answers for
+  every step ``t``; a many-to-one network for each sequence's last real
+  step, read before patching. The head is then at least a linear model of
+  the recent inputs, whatever the recurrent layers learn: the per-step
+  skip path of a tagger, the autoregressive "highway" of LSTNet (Lai et
+  al., "Modeling Long- and Short-Term Temporal Patterns with Deep Neural
+  Networks", 2018) on forecasting windows. Its weights are the last
+  ``k * n_inputs`` rows of ``W_out``.
 * **head**: a dense layer and its output activation, which fixes the loss
   (:data:`HEADS`).
 
@@ -32,7 +44,8 @@ Optimizing LSTM Language Models", 2018). Kept units are scaled by
 ``1 / (1 - p)``, so predictions need no rescaling. All of a batch's random
 numbers are drawn at once, in a fixed order, so that a batch split into
 shards (each sequence's noise and masks sliced out of the batch's) trains
-on the same draws.
+on the same draws. The skip reads the inputs with their noise (the noise
+augments what the head reads too) and is never dropped out.
 """
 
 from collections import namedtuple
@@ -110,7 +123,16 @@ class Network:
     input_noise : ndarray of shape (n_inputs,), default=None
         Standard deviation of the Gaussian noise added to each input feature
         in training; None adds none.
+    skip : int, default=0
+        Number of steps of inputs that the head also reads next to the
+        readout, up to the step it answers for (each step in a per-step
+        network, each sequence's last real step in a many-to-one network);
+        0 reads none. Not available for a per-step network that reads
+        patches, whose outputs answer for patches, not steps.
     """
+
+    # Networks pickled before the skip existed have none.
+    skip = 0
 
     def __init__(
         self,
@@ -126,7 +148,13 @@ class Network:
         dropout=0.0,
         weight_drop=0.0,
         input_noise=None,
+        skip=0,
     ):
+        if skip and readout is None and patch_size > 1:
+            raise ValueError(
+                "A per-step network that reads patches has no per-step skip: its "
+                f"outputs answer for patches of {patch_size} steps."
+            )
         self.cell = cell
         self.n_inputs = n_inputs
         self.hidden_size = hidden_size
@@ -139,6 +167,7 @@ class Network:
         self.dropout = dropout
         self.weight_drop = weight_drop
         self.input_noise = input_noise
+        self.skip = skip
 
     def describe(self):
         """The architecture, in words: what continued training must keep."""
@@ -146,7 +175,7 @@ class Network:
             f"cell={self.cell!r}, hidden_size={self.hidden_size}, "
             f"n_layers={self.n_layers}, bidirectional={self.bidirectional}, "
             f"readout={self.readout!r}, patch_size={self.patch_size}"
-        )
+        ) + (f", skip={self.skip}" if self.skip else "")
 
     @property
     def n_directions(self):
@@ -158,17 +187,23 @@ class Network:
         return self.hidden_size * self.n_directions
 
     @property
+    def n_skip(self):
+        """Width of the skip: the inputs of ``skip`` steps."""
+        return self.skip * self.n_inputs
+
+    @property
     def n_readout(self):
-        """Width of the readout: what the head reads."""
+        """Width of what the head reads: the readout, then the skip."""
         if self.readout is None:
-            return self.n_features
-        return self.n_features * READOUTS[self.readout].width
+            return self.n_features + self.n_skip
+        return self.n_features * READOUTS[self.readout].width + self.n_skip
 
     # -- weights -----------------------------------------------------------
 
     def spec(self):
         """The weights, in order: each layer's ``Wx, Wh, b`` (the reversed
-        direction right after its layer's forward one), then ``W_out, b_out``."""
+        direction right after its layer's forward one), then ``W_out, b_out``
+        (``W_out`` reads the readout, then the skip)."""
         shapes = CELLS[self.cell].weight_shapes
         spec = []
         for layer in range(self.n_layers):
@@ -245,7 +280,8 @@ class Network:
         return output_layer(z, params[-2], params[-1]), cache
 
     def features(self, params, X, mask=None, *, state=None, draws=None, workspace=None):
-        """What the head reads: the readout of the top layer's states.
+        """What the head reads: the readout of the top layer's states, then
+        the skip (the inputs of the last ``skip`` steps).
 
         Same parameters as :meth:`forward`; returns ``(z, cache)`` with ``z`` of
         shape ``(N, F)``, or ``(N, T, F)`` when ``readout`` is None.
@@ -254,7 +290,7 @@ class Network:
         N, T = X.shape[:2]
         if draws is not None and draws.noise is not None:
             X = X + draws.noise
-        n_steps, step_mask = T, mask
+        X_steps, n_steps, step_mask = X, T, mask
         if self.patch_size > 1:
             X, mask = _patches(X, mask, self.patch_size)
             N, T = X.shape[:2]
@@ -307,6 +343,14 @@ class Network:
             z, readout_cache = readout.forward(
                 h, mask, self.hidden_size, self.bidirectional
             )
+        last_step = None
+        if self.skip:
+            if self.readout is None:
+                s = _lagged(X_steps, step_mask, self.skip)
+            else:
+                last_step = _last_steps(step_mask, N, n_steps)
+                s = _lagged_at(X_steps, last_step, self.skip)
+            z = np.concatenate([z, s], axis=-1)
         cache = {
             "cells": cells,
             "keeps": keeps,
@@ -317,6 +361,7 @@ class Network:
             "last": last,
             "n_steps": n_steps,
             "step_mask": step_mask,
+            "last_step": last_step,
             "workspace": workspace,
         }
         return z, cache
@@ -378,7 +423,12 @@ class Network:
         F, K = W_out.shape
         dW_out = z.reshape(-1, F).T @ dlogits.reshape(-1, K)
         db_out = dlogits.reshape(-1, K).sum(axis=0)
-        dh = self._readout_backward(dlogits @ W_out.T, cache)
+        if self.skip:  # the head's rows of the readout, then of the skip
+            n_z = F - self.n_skip
+            dskip = dlogits @ W_out[n_z:].T
+            dh = self._readout_backward(dlogits @ W_out[:n_z].T, cache)
+        else:
+            dh = self._readout_backward(dlogits @ W_out.T, cache)
         backward = CELLS[self.cell].backward
         n_states = CELLS[self.cell].n_states
         H, reverse = self.hidden_size, cache["reverse"]
@@ -415,6 +465,11 @@ class Network:
             dh = dh[:, : cache["n_steps"]]
             if cache["step_mask"] is not None:
                 dh[~cache["step_mask"]] = 0
+        if self.skip:
+            if self.readout is None:
+                _lagged_backward(dskip, cache["step_mask"], self.skip, dh)
+            else:
+                _lagged_at_backward(dskip, cache["last_step"], self.skip, dh)
         return grads, dh
 
     def _readout_backward(self, dz, cache):
@@ -545,6 +600,57 @@ def _patches(X, mask, k):
         padded[:, :T][~mask] = 0
         mask = mask[:, ::k]
     return padded.reshape(N, n_patches, k * D), mask
+
+
+def _lagged(X, mask, k):
+    """The inputs of the ``k`` steps up to each step, most recent first:
+    ``(N, T, k * D)``, zeros before the first step and at padded steps."""
+    N, T, D = X.shape
+    s = np.zeros((N, T, k * D), dtype=X.dtype)
+    for j in range(min(k, T)):
+        s[:, j:, j * D : (j + 1) * D] = X[:, : T - j]
+    if mask is not None:
+        s[~mask] = 0
+    return s
+
+
+def _lagged_backward(ds, mask, k, dX):
+    """Add the gradient of :func:`_lagged`'s output ``ds`` to ``dX``."""
+    N, T, D = dX.shape
+    if mask is not None:
+        ds = np.where(mask[:, :, None], ds, 0)
+    for j in range(min(k, T)):
+        dX[:, : T - j] += ds[:, j:, j * D : (j + 1) * D]
+
+
+def _last_steps(mask, N, T):
+    """Each sequence's last real step."""
+    if mask is None:
+        return np.full(N, T - 1)
+    return mask.sum(axis=1) - 1
+
+
+def _lagged_at(X, last, k):
+    """The inputs of the ``k`` steps up to step ``last[n]`` of each sequence
+    ``n``, most recent first: ``(N, k * D)``, zeros before its first step."""
+    N, _, D = X.shape
+    rows = np.arange(N)
+    s = np.zeros((N, k * D), dtype=X.dtype)
+    for j in range(k):
+        step = last - j
+        real = step >= 0
+        s[real, j * D : (j + 1) * D] = X[rows[real], step[real]]
+    return s
+
+
+def _lagged_at_backward(ds, last, k, dX):
+    """Add the gradient of :func:`_lagged_at`'s output ``ds`` to ``dX``."""
+    N, _, D = dX.shape
+    rows = np.arange(N)
+    for j in range(k):
+        step = last - j
+        real = step >= 0  # (rows, step) pairs are distinct for one j
+        dX[rows[real], step[real]] += ds[real, j * D : (j + 1) * D]
 
 
 def _reversal(mask, T):

@@ -10,7 +10,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import _is_ragged, check_sequences
+from ._validation import _is_ragged, check_sequences, restore_on_error, to_dtype
 
 
 class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
@@ -48,10 +48,11 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
 
     var_ : ndarray of shape (n_features,) or None
         Variance of each feature over all real time steps; None when
-        ``with_std=False``.
+        ``with_std=False``. (It rounds to zero for a feature whose standard
+        deviation is below 1e-154; ``scale_`` does not.)
 
     scale_ : ndarray of shape (n_features,) or None
-        Scaling factor of each feature, ``np.sqrt(var_)``, or 1 where the
+        Scaling factor of each feature, its standard deviation, or 1 where the
         variance is zero (the feature is constant); None when
         ``with_std=False``.
 
@@ -80,7 +81,12 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     The variance is the biased one (``ddof=0``), as in
     :class:`~sklearn.preprocessing.StandardScaler`. :meth:`partial_fit`
     combines the mean and variance of each batch with those seen before by
-    the pairwise update of Chan, Golub and LeVeque (1979), in float64.
+    the pairwise update of Chan, Golub and LeVeque (1979), in float64, in
+    units of each feature's largest magnitude, so that values near the float
+    limits (1e300) neither overflow nor underflow (1e-200). A feature whose
+    variance float64 cannot hold (a standard deviation above 1e154) raises a
+    ``ValueError``; a failed :meth:`fit` or :meth:`partial_fit` leaves the
+    scaler as it was.
 
     Examples
     --------
@@ -132,10 +138,11 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         self : object
             The fitted scaler.
         """
-        for name in ("mean_", "var_", "scale_", "n_steps_seen_"):
-            if hasattr(self, name):
-                delattr(self, name)
-        return self._partial_fit(X)
+        with restore_on_error(self):
+            for name in ("mean_", "var_", "scale_", "n_steps_seen_"):
+                if hasattr(self, name):
+                    delattr(self, name)
+            return self._partial_fit(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -155,16 +162,28 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         self : object
             The updated scaler.
         """
-        return self._partial_fit(X)
+        with restore_on_error(self):
+            return self._partial_fit(X)
 
     def _partial_fit(self, X):
-        """Add the real steps of ``X`` to the statistics (fit when first)."""
+        """Add the real steps of ``X`` to the statistics (fit when first).
+
+        The statistics are kept in units of each feature's largest magnitude
+        seen (``_unit``): ``_mean`` is the mean, ``_m2`` the sum of squared
+        deviations over ``_unit ** 2``."""
         first_call = not hasattr(self, "n_steps_seen_")
         X, mask = check_sequences(self, X, reset=first_call)
         if not first_call:
             _check_step_features(self, X, len(self._mean))
         steps = _real_steps(X, mask).astype(np.float64)
         n_new = steps.shape[0]
+        unit = np.abs(steps).max(axis=0)
+        if not first_call:
+            # pickles of 0.2 hold _m2 in the units of X
+            unit_old = getattr(self, "_unit", np.ones_like(self._mean))
+            unit = np.maximum(unit, unit_old)
+        unit[~(unit > 0)] = 1.0
+        steps = steps / unit
         mean_new = steps.mean(axis=0)
         # sum of squared deviations from the batch mean
         m2_new = ((steps - mean_new) ** 2).sum(axis=0)
@@ -173,19 +192,32 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         else:
             n_old = self.n_steps_seen_
             n = n_old + n_new
-            mean_old = self._mean
+            ratio = unit_old / unit  # at most 1: the old units are no larger
+            mean_old = self._mean / unit
             delta = mean_new - mean_old
             mean = mean_old + delta * (n_new / n)
-            m2 = self._m2 + m2_new + delta**2 * (n_old * n_new / n)
-        self._mean, self._m2 = mean, m2
+            with np.errstate(under="ignore"):
+                m2_old = self._m2 * ratio**2
+            m2 = m2_old + m2_new + delta**2 * (n_old * n_new / n)
+        var = m2 / n  # in units of unit ** 2
+        std = np.sqrt(var) * unit
+        with np.errstate(over="ignore", under="ignore"):
+            var_x = std * std
+        if self.with_std and np.isinf(var_x).any():
+            j = int(np.flatnonzero(np.isinf(var_x))[0])
+            raise ValueError(
+                f"The variance of feature {j} overflows float64: its standard "
+                f"deviation is {std[j]:.4g} (at most 1.34e+154). Divide X by a "
+                "constant first, or set with_std=False."
+            )
+        self._mean, self._m2, self._unit = mean * unit, m2, unit
         self.n_steps_seen_ = n
-        var = m2 / n
-        self.mean_ = mean if self.with_mean else None
+        self.mean_ = self._mean if self.with_mean else None
         if self.with_std:
-            self.var_ = var
+            self.var_ = var_x
             # A constant feature is left unscaled. Rounding leaves it a tiny
             # variance instead of zero: the bound is StandardScaler's.
-            self.scale_ = np.where(_is_constant(var, mean, n), 1.0, np.sqrt(var))
+            self.scale_ = np.where(_is_constant(var, mean, n), 1.0, std)
         else:
             self.var_ = self.scale_ = None
         return self
@@ -228,12 +260,15 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
         """Scale (or unscale) the real steps; give the result the form of ``X``."""
         check_is_fitted(self)
         shapes = _sequence_shapes(X)
-        Xv, mask = check_sequences(self, X, reset=False)
+        Xv, mask = check_sequences(self, X, reset=False, keep_steps=True)
         _check_step_features(self, Xv, len(self._mean))
         mean = 0.0 if self.mean_ is None else self.mean_
         scale = 1.0 if self.scale_ is None else self.scale_
-        out = Xv * scale + mean if inverse else (Xv - mean) / scale
-        return _in_form_of(X, out.astype(Xv.dtype, copy=False), mask, shapes)
+        with np.errstate(over="ignore", invalid="ignore"):
+            # x / scale - mean / scale: no overflow in x - mean near the limits
+            out = Xv * scale + mean if inverse else Xv / scale - mean / scale
+        what = "unscaled values" if inverse else "standardized values"
+        return _in_form_of(X, to_dtype(out, Xv.dtype, what=what), mask, shapes)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -330,8 +365,9 @@ class SequenceNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         self : object
             The fitted normalizer.
         """
-        X, _ = check_sequences(self, X, reset=True)
-        self.n_step_features_ = X.shape[2]
+        with restore_on_error(self):
+            X, _ = check_sequences(self, X, reset=True)
+            self.n_step_features_ = X.shape[2]
         return self
 
     def transform(self, X):
@@ -350,7 +386,7 @@ class SequenceNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         shapes = _sequence_shapes(X)
-        Xv, mask = check_sequences(self, X, reset=False)
+        Xv, mask = check_sequences(self, X, reset=False, keep_steps=True)
         _check_step_features(self, Xv, self.n_step_features_)
         N, T, _ = Xv.shape
         weights = np.ones((N, T, 1)) if mask is None else mask[:, :, None]
@@ -367,7 +403,10 @@ class SequenceNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             centered = (out if self.with_mean else out - mean) * weights
             var = (centered * centered).sum(axis=1, keepdims=True) / n
             # a constant feature is left unscaled: back to the units of X
-            out /= np.where(_is_constant(var, mean, n), 1 / largest, np.sqrt(var))
+            # (times largest: 1 / largest overflows for subnormal values)
+            constant = np.broadcast_to(_is_constant(var, mean, n), out.shape)
+            scaled = np.divide(out, np.sqrt(var), where=~constant, out=out.copy())
+            out = np.multiply(out, largest, where=constant, out=scaled)
         else:
             out *= largest
         return _in_form_of(X, out, mask, shapes)

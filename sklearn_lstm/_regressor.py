@@ -8,6 +8,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -16,9 +17,18 @@ from ._base import (
     BaseRecurrentNetwork,
     resolve_weight_drop,
 )
+from ._encoder import WINDOW_NORMS, WINDOW_SCALE_FLOOR, feature_stats, window_stats
 from ._network import resolve_patch_size
 from ._training import _check_partial_fit
-from ._validation import check_sequences, check_weights
+from ._validation import (
+    Integers,
+    check_sequences,
+    check_targets,
+    check_weights,
+    standardize_targets,
+    target_scaling,
+    to_dtype,
+)
 
 
 class LSTMSequenceRegressor(
@@ -93,6 +103,27 @@ class LSTMSequenceRegressor(
         False by default here, unlike the classifier: the scores helped on
         some regression benchmarks and hurt on others (see the benchmark
         notes).
+
+    window_norm : {'auto', 'last', 'mean'} or None, default=None
+        Reversible per-window normalization (RevIN): each sequence's features
+        less their own last real value ('last') or mean ('mean'), over their
+        own standard deviation (at least a tenth of the feature's over the
+        training steps), in place of ``standardize``; the targets are
+        normalized with the first feature's location and scale, and the
+        predictions mapped back. For forecasting, where the targets are the
+        next values of the first feature: a window of a trending or
+        level-shifting series then looks like the windows the network was
+        trained on. 'auto' is 'last' when the first feature's last value
+        explains more than half of every target's variance in training (an
+        R² above 0.5, as in forecasting), None otherwise (``window_norm_``).
+
+    skip : int or 'auto', default='auto'
+        Number of steps of the encoded inputs, up to each sequence's last
+        real step, that the output layer reads next to the readout: a linear
+        autoregressive path from the window to the output (the "highway" of
+        LSTNet), so that the model is at least a linear model of the recent
+        steps. 'auto' reads every step of the longest training sequence, up
+        to 128; 0 reads none.
 
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
@@ -221,6 +252,10 @@ class LSTMSequenceRegressor(
     target_scale_ : ndarray of shape (n_outputs,)
         Weighted standard deviation of each target (1 for a constant target).
 
+    window_norm_ : {'last', 'mean'} or None
+        The window normalization of the fit (``window_norm`` with 'auto'
+        resolved).
+
     n_features_in_ : int
         Number of time steps of ``X`` in its array form, as
         :func:`~sklearn.utils.validation.validate_data` records it: the
@@ -329,6 +364,8 @@ class LSTMSequenceRegressor(
     _parameter_constraints: dict = {
         **BaseRecurrentNetwork._parameter_constraints,
         **SEQUENCE_MODEL_CONSTRAINTS,
+        "window_norm": [StrOptions({"auto", *WINDOW_NORMS}), None],
+        "skip": [Integers(0, None, closed="left"), StrOptions({"auto"})],
     }
 
     _head = "identity"
@@ -344,6 +381,8 @@ class LSTMSequenceRegressor(
         patch_size="auto",
         standardize=True,
         normal_scores=False,
+        window_norm=None,
+        skip="auto",
         input_noise=0.0,
         dropout=0.0,
         weight_drop=0.0,
@@ -401,6 +440,8 @@ class LSTMSequenceRegressor(
         self.patch_size = patch_size
         self.standardize = standardize
         self.normal_scores = normal_scores
+        self.window_norm = window_norm
+        self.skip = skip
         self.input_noise = input_noise
         self.dropout = dropout
         self.weight_drop = weight_drop
@@ -460,6 +501,7 @@ class LSTMSequenceRegressor(
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
+        y = check_targets(y)
         X, mask, y = check_sequences(
             self,
             X,
@@ -474,23 +516,55 @@ class LSTMSequenceRegressor(
         if reset:
             self.n_outputs_ = Y.shape[1]
             self._single_output = y.ndim == 1
-            self.target_mean_ = np.average(Y, axis=0, weights=sample_weight)
-            var = np.average(
-                (Y - self.target_mean_) ** 2, axis=0, weights=sample_weight
+            # in units of each target's largest magnitude: 1e300 and 1e-200
+            # neither overflow nor underflow
+            self.target_mean_, self.target_scale_ = target_scaling(
+                Y, sample_weight, X.dtype
             )
-            scale = np.sqrt(var)
-            # A constant target (or one too small for float64) is only centred.
-            scale[
-                ~(scale > 10 * np.finfo(np.float64).eps * np.abs(self.target_mean_))
-            ] = 1.0
-            self.target_scale_ = scale
         elif Y.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {Y.shape[1]} targets, but {type(self).__name__} was fitted "
                 f"with {self.n_outputs_}."
             )
-        targets = ((Y - self.target_mean_) / self.target_scale_).astype(X.dtype)
+        targets = standardize_targets(Y, self.target_mean_, self.target_scale_, X.dtype)
+        targets = self._window_targets(X, mask, Y, sample_weight, reset, targets)
         return X, mask, targets, sample_weight
+
+    def _window_targets(self, X, mask, Y, sample_weight, reset, targets):
+        """The targets the network learns with ``window_norm``: ``Y`` less
+        each window's location over its scale (those of the first feature),
+        then standardized; ``targets`` unchanged without. Resolves
+        ``window_norm_`` on a ``reset``."""
+        if reset:
+            self.window_norm_ = _resolve_window_norm(
+                self.window_norm, X, mask, Y, sample_weight
+            )
+        if self.window_norm_ is None:
+            return targets
+        if reset:
+            floor = WINDOW_SCALE_FLOOR * feature_stats(X, mask, sample_weight)[1]
+        else:
+            floor = WINDOW_SCALE_FLOOR * self._encoder.std
+        loc, scale = window_stats(X, mask, self.window_norm_, floor)
+        U = (Y - loc[:, :1]) / scale[:, :1]
+        if reset:
+            mean = np.average(U, axis=0, weights=sample_weight)
+            std = np.sqrt(np.average((U - mean) ** 2, axis=0, weights=sample_weight))
+            self._window_target_stats = (mean, np.where(std > 0, std, 1.0))
+        mean, std = self._window_target_stats
+        return ((U - mean) / std).astype(X.dtype)
+
+    def _to_targets(self, outputs, X):
+        """Predictions in the units of ``y`` from the network's ``outputs``
+        for the sequences ``X`` (as given to :meth:`predict`)."""
+        if self.window_norm_ is None:
+            return self.target_mean_ + self.target_scale_ * outputs
+        X, mask = check_sequences(
+            self, X, reset=False, model_dtype=self.output_weights_.dtype
+        )
+        loc, scale = self._encoder.window_stats(X, mask)
+        mean, std = self._window_target_stats
+        return loc[:, :1] + scale[:, :1] * (mean + std * outputs)
 
     def _network_options(self, n_timesteps):
         return {
@@ -503,10 +577,15 @@ class LSTMSequenceRegressor(
                 self.weight_drop, self.recurrent_dropout
             ),
             "input_noise": self.input_noise,
+            "skip": _resolve_skip(self.skip, n_timesteps),
         }
 
     def _encoder_options(self):
-        return {"standardize": self.standardize, "normal_scores": self.normal_scores}
+        return {
+            "standardize": self.standardize,
+            "normal_scores": self.normal_scores,
+            "window_norm": self.window_norm_,
+        }
 
     def _validation_score(self, val):
         X, mask, targets, sample_weight = val
@@ -531,8 +610,10 @@ class LSTMSequenceRegressor(
             Predicted values, 1-D when ``y`` was 1-D in ``fit``.
         """
         outputs = self._logits(*self._validate_X(X))
-        y = self.target_mean_ + self.target_scale_ * outputs
-        y = y.astype(outputs.dtype, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = self._to_targets(outputs, X)
+        # in the model's dtype; predictions beyond its range raise
+        y = to_dtype(y, outputs.dtype, what="predictions")
         return y[:, 0] if self._single_output else y
 
     def transform(self, X):
@@ -567,3 +648,41 @@ class LSTMSequenceRegressor(
         """Number of features given by :meth:`transform`."""
         check_is_fitted(self)
         return self._network.n_readout
+
+
+# window_norm='auto' normalizes windows when the last value of the first
+# feature explains more than half of each target's variance (R² > 0.5).
+AUTO_WINDOW_R2 = 0.5
+
+
+def _resolve_window_norm(window_norm, X, mask, Y, sample_weight):
+    """``window_norm`` at fit: 'auto' is 'last' when the targets continue
+    the first feature's series, that is when its last real value explains
+    more than half of every target's variance (an R² above 0.5 on the
+    training data, as forecasting targets have), and None otherwise."""
+    if window_norm != "auto":
+        return window_norm
+    if mask is None:
+        last = X[:, -1, 0]
+    else:
+        last = X[np.arange(len(X)), np.maximum(mask.sum(axis=1) - 1, 0), 0]
+    # in units of the largest magnitude: no overflow near the float limits
+    unit = max(float(np.abs(Y).max()), float(np.abs(last).max())) or 1.0
+    Y, last = Y.astype(np.float64) / unit, last.astype(np.float64) / unit
+    naive = np.average((Y - last[:, None]) ** 2, axis=0, weights=sample_weight)
+    mean = np.average(Y, axis=0, weights=sample_weight)
+    spread = np.average((Y - mean) ** 2, axis=0, weights=sample_weight)
+    return "last" if bool(np.all(naive < AUTO_WINDOW_R2 * spread)) else None
+
+
+# skip='auto' reads at most this many steps of the inputs.
+AUTO_SKIP_STEPS = 128
+
+
+def _resolve_skip(skip, n_timesteps):
+    """The number of steps of inputs the head reads, for training sequences
+    of ``n_timesteps`` steps: ``skip``, or for 'auto' every step of the
+    longest, up to ``AUTO_SKIP_STEPS``."""
+    if skip == "auto":
+        return int(min(np.max(n_timesteps), AUTO_SKIP_STEPS))
+    return skip

@@ -6,7 +6,6 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
-    _check_sample_weight,
     assert_all_finite,
     check_consistent_length,
 )
@@ -18,7 +17,8 @@ from ._base import (
     resolve_weight_drop,
 )
 from ._training import _check_partial_fit
-from ._validation import check_sequences, check_weights
+from ._validation import Integers, check_labels, check_sequences, check_weights
+from ._validation import as_array as _as_array
 
 
 class LSTMSequenceTagger(BaseRecurrentNetwork):
@@ -26,10 +26,14 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
 
     A stack of ``n_layers`` LSTM layers reads each sequence step by step; a
     dense softmax layer on the top layer's hidden state at each step gives the
-    probabilities of that step's labels (many-to-many). With
-    ``bidirectional=True`` each step's label also depends on the steps after
-    it. The network is trained on the cross-entropy of every real step by
-    backpropagation through time with minibatch SGD, Adam or RMSprop.
+    probabilities of that step's labels (many-to-many), reading, next to the
+    states, the step's own inputs (``skip``), so that it is at least a
+    per-step linear model. By default each layer also reads the sequences
+    backwards, so that each step's label depends on the steps after it too,
+    and the training is regularized for small data (``weight_drop``,
+    ``dropout``, ``input_noise``). The network is trained on the
+    cross-entropy of every real step by backpropagation through time with
+    minibatch SGD, Adam or RMSprop.
 
     Parameters
     ----------
@@ -44,9 +48,21 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         which has three gates instead of four, so fewer weights and faster
         epochs at the same ``hidden_size``.
 
-    bidirectional : bool, default=False
+    bidirectional : bool, default=True
         Whether each layer also reads the sequences backwards, so that a step's
         label depends on the whole sequence, not only on the steps before it.
+        Set it to False for labels that must only depend on the past (online
+        tagging, one step at a time).
+
+    skip : int, default=1
+        Number of steps of inputs that the softmax layer reads next to the top
+        layer's states: at step ``t``, the inputs (as the network reads them:
+        standardized, with their normal scores) of steps ``t, t-1, ...,
+        t-skip+1`` (zeros before the first step). The softmax layer is then
+        at least a per-step linear model, whatever the recurrent layers
+        learn: a skip path from the inputs to the head. 0 reads the states
+        only. The skip reads the inputs with their ``input_noise`` and takes
+        no ``dropout``.
 
     standardize : bool, default=True
         Whether to standardize each input feature with its mean and standard
@@ -69,7 +85,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         False by default here, unlike the classifier: no tagging data has
         measured them yet.
 
-    input_noise : float, default=0.0
+    input_noise : float, default=0.3
         Standard deviation of the Gaussian noise added in training to every
         input feature at every step, as a fraction of that feature's standard
         deviation over the real steps of the training data: data
@@ -78,15 +94,18 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         learning rate (each division by 5 divides it by 5 too), so that the
         last epochs fit the inputs as they are.
 
-    dropout : float, default=0.0
+    dropout : float, default=0.5
         Fraction of each layer's output features zeroed during training (one
-        mask per sequence, the same at every step).
+        mask per sequence, the same at every step); the top layer's states
+        are dropped before the softmax layer reads them, the skip is not.
 
-    weight_drop : float, default=0.0
+    weight_drop : float, default=0.5
         Fraction of the recurrent weights (``W_h``) set to zero in training,
         one mask per minibatch, the same at every time step: the DropConnect
         "weight drop" of AWD-LSTM, which regularizes the recurrence without
-        touching the states.
+        touching the states. It keeps a tagger trained on few sequences from
+        recognizing the training sequences by their context rather than
+        labelling their steps; set it to 0 on large training sets.
 
     recurrent_dropout : float
         Deprecated alias of ``weight_drop``.
@@ -101,7 +120,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
     learning_rate : float, default=1e-2
         Step size of the optimizer.
 
-    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
+    learning_rate_schedule : {'constant', 'adaptive'}, default='adaptive'
         'adaptive' divides the learning rate by 5 each time the loss (or the
         validation score) has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, instead of stopping, until it is below
@@ -225,8 +244,11 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         Weights of each layer and direction, as in
         :class:`LSTMSequenceRegressor`.
 
-    output_weights_ : ndarray of shape (n_directions * hidden_size, n_classes)
-        Weights of the softmax layer, shared by every step.
+    output_weights_ : ndarray of shape (n_directions * hidden_size + \
+            skip * n_inputs, n_classes)
+        Weights of the softmax layer, shared by every step: the rows of the
+        top layer's states, then those of the skip (``n_inputs`` the
+        features the network reads per step, normal scores included).
 
     output_bias_ : ndarray of shape (n_classes,)
         Bias of the softmax layer.
@@ -260,7 +282,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
     every step of its sequence. Padded steps carry no loss and no gradient.
 
     Each layer runs the LSTM cell of :class:`LSTMSequenceClassifier`, and
-    ``p[t] = softmax(h[t] @ W_out + b_out)``.
+    ``p[t] = softmax([h[t], x[t], ..., x[t-skip+1]] @ W_out + b_out)``.
 
     References
     ----------
@@ -292,6 +314,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
             for k, v in SEQUENCE_MODEL_CONSTRAINTS.items()
             if k not in ("readout", "patch_size")
         },
+        "skip": [Integers(0, None, closed="left")],
     }
 
     _head = "softmax"
@@ -302,16 +325,17 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         *,
         n_layers=1,
         cell="lstm",
-        bidirectional=False,
+        bidirectional=True,
+        skip=1,
         standardize=True,
         normal_scores=False,
-        input_noise=0.0,
-        dropout=0.0,
-        weight_drop=0.0,
+        input_noise=0.3,
+        dropout=0.5,
+        weight_drop=0.5,
         recurrent_dropout="deprecated",
         solver="adam",
         learning_rate=1e-2,
-        learning_rate_schedule="constant",
+        learning_rate_schedule="adaptive",
         alpha=1e-4,
         batch_size=32,
         max_iter="auto",
@@ -358,6 +382,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         )
         self.cell = cell
         self.bidirectional = bidirectional
+        self.skip = skip
         self.standardize = standardize
         self.normal_scores = normal_scores
         self.input_noise = input_noise
@@ -434,13 +459,15 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
             reset=reset,
             model_dtype=None if reset else self.output_weights_.dtype,
         )
-        labels = _step_labels(y, len(X), _lengths(X, mask), n_timesteps)
+        labels = _checked_step_labels(y, len(X), _lengths(X, mask), n_timesteps)
         if labels.dtype.kind == "f":
             # Before check_classification_targets, whose cast of NaN to int
             # warns (RuntimeWarning) before it raises.
             assert_all_finite(labels, input_name="y")
         check_classification_targets(labels)
         if incremental and not hasattr(self, "classes_"):
+            if classes is not None:
+                _check_classes(classes)
             self._label_binarizer = LabelBinarizer().fit(
                 labels if classes is None else classes
             )
@@ -480,6 +507,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
                 self.weight_drop, self.recurrent_dropout
             ),
             "input_noise": self.input_noise,
+            "skip": self.skip,
         }
 
     def _encoder_options(self):
@@ -494,10 +522,14 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         return float(np.average(right, weights=weights))
 
     def _validate_X(self, X):
-        """Validated ``X`` and mask, and whether outputs are lists."""
+        """Validated ``X`` and mask, and whether outputs are lists: for a
+        list, and for an array with NaN padding, even when every sequence
+        ends in padding (whose steps validation drops, leaving no mask)."""
         as_list = isinstance(X, list | tuple)
+        n_timesteps = _array_timesteps(X)
         X, mask = super()._validate_X(X)
-        return X, mask, as_list or mask is not None
+        dropped = n_timesteps is not None and n_timesteps > X.shape[1]
+        return X, mask, as_list or dropped or mask is not None
 
     def _per_step(self, X, fn):
         """``fn`` of the logits of every step, shaped as the Notes say."""
@@ -586,13 +618,12 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         X, mask, _ = self._validate_X(X)
         check_consistent_length(X, y)
         lengths = _lengths(X, mask)
-        labels = _step_labels(y, len(X), lengths, n_timesteps)
+        labels = _checked_step_labels(y, len(X), lengths, n_timesteps)
+        # refused as in fit: negative, NaN, infinite or all-zero weights
+        sample_weight = check_weights(sample_weight, len(X))
         pred = self.classes_[self._logits(X, mask).argmax(-1)]
         pred = pred.ravel() if mask is None else pred[mask]
-        weights = None
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X[:, 0, 0])
-            weights = np.repeat(sample_weight, lengths)
+        weights = np.repeat(sample_weight, lengths)
         return float(np.average(pred == labels, weights=weights))
 
     def __sklearn_tags__(self):
@@ -617,7 +648,37 @@ def _lengths(X, mask):
     return mask.sum(axis=1)
 
 
-def _step_labels(y, n_samples, lengths, n_timesteps):
+def _checked_step_labels(y, n_samples, lengths, n_timesteps):
+    """:func:`_step_labels`, refusing labels that mix types or hold None at a
+    real step (:func:`check_labels`). Labels given as lists are read one by
+    one first: NumPy would turn a mix of numbers and strings into strings."""
+    labels = _step_labels(y, n_samples, lengths, n_timesteps)
+    check_labels(labels)
+    if not isinstance(y, np.ndarray) and labels.dtype != object:
+        as_object = _step_labels(
+            y, n_samples, lengths, n_timesteps, as_array=_object_labels
+        )
+        check_labels(as_object)
+    return labels
+
+
+def _object_labels(y):
+    """``y`` as an object array of its own elements (no conversion)."""
+    return _as_array(y, "y", dtype=object)
+
+
+def _check_classes(classes):
+    """Refuse ``classes`` of ``partial_fit`` that are empty, mix types or hold
+    None, before scikit-learn's messages about samples and label types."""
+    if np.size(classes) == 0:
+        raise ValueError(
+            "classes is empty: the first call to partial_fit needs every label "
+            "that will ever appear."
+        )
+    check_labels(classes, name="classes")
+
+
+def _step_labels(y, n_samples, lengths, n_timesteps, as_array=np.asarray):
     """The labels of the real steps, sequence after sequence, as one 1-D array.
 
     ``n_timesteps`` is the number of time steps of an array ``X`` (None for a
@@ -625,7 +686,7 @@ def _step_labels(y, n_samples, lengths, n_timesteps):
     """
     check_consistent_length(lengths, y)
     if isinstance(y, list | tuple) and any(np.ndim(y_i) != 0 for y_i in y):
-        seqs = [np.asarray(y_i) for y_i in y]
+        seqs = [as_array(y_i) for y_i in y]
         if any(s.ndim != 1 for s in seqs):
             raise ValueError(
                 "y must be a list of 1-D arrays of per-step labels; got arrays "
@@ -639,7 +700,7 @@ def _step_labels(y, n_samples, lengths, n_timesteps):
                         f"{n} time steps: give one label per real step."
                     )
             return np.concatenate(seqs)
-    y = np.asarray(y)
+    y = as_array(y)
     if y.ndim == 1:  # one label per sequence, for each of its steps
         return np.repeat(y, lengths)
     if y.ndim != 2:

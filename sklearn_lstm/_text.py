@@ -141,8 +141,10 @@ def build_vocabulary(token_lists, min_count=1, max_vocab=None):
 
     Returns
     -------
-    tokens : ndarray of str
-        The vocabulary, in the order of the embedding rows.
+    tokens : ndarray of object
+        The vocabulary (str), in the order of the embedding rows: an object
+        array, as a fixed-width NumPy string array drops trailing NUL
+        characters (``'a\\x00'`` would become ``'a'``).
     """
     counts = Counter(t for tokens in token_lists for t in tokens)
     for special in SPECIAL_TOKENS:
@@ -152,7 +154,9 @@ def build_vocabulary(token_lists, min_count=1, max_vocab=None):
     )
     if max_vocab is not None:
         kept = kept[:max_vocab]
-    return np.array(list(SPECIAL_TOKENS) + kept)
+    tokens = np.empty(len(SPECIAL_TOKENS) + len(kept), dtype=object)
+    tokens[:] = list(SPECIAL_TOKENS) + kept
+    return tokens
 
 
 def encode(tokens, vocabulary):

@@ -30,7 +30,6 @@ own):
     Early stopping, and the adder's stop when it is exactly right.
 """
 
-import copy
 import time
 import warnings
 
@@ -41,6 +40,7 @@ from sklearn.utils import gen_batches, shuffle
 from ._callbacks import with_callbacks
 from ._optimizers import AdamOptimizer, RMSpropOptimizer, SGDOptimizer, clip_grad_norm
 from ._parallel import blas_threads
+from ._validation import restore_on_error
 
 # A fit whose last epoch's loss is more than this many times the loss of the
 # weights it started from has diverged (minibatch noise stays far below it).
@@ -73,16 +73,9 @@ class StochasticTrainingMixin:
 
     def _fit(self, X, y, sample_weight=None, incremental=False, classes=None):
         """Fit, leaving the estimator exactly as it was if anything raises."""
-        saved = {  # callbacks are the user's objects: keep them, do not copy them
-            key: value if key == "_skl_callbacks" else copy.deepcopy(value)
-            for key, value in self.__dict__.items()
-        }
-        try:
+        # callbacks are the user's objects: keep them, do not copy them
+        with restore_on_error(self, keep=("_skl_callbacks",)):
             return self._fit_unsafe(X, y, sample_weight, incremental, classes)
-        except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
-            raise
 
     @with_callbacks
     def _fit_unsafe(self, X, y, sample_weight, incremental, classes):

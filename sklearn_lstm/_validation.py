@@ -10,8 +10,17 @@
 * :class:`Integers` is ``Interval(Integral, ...)`` that refuses booleans, for
   the ``_parameter_constraints`` of counts and sizes; :func:`check_network_size`
   refuses networks too large to allocate, naming the parameters.
+* :func:`check_targets` turns regression targets into a float64 array, with
+  one message per problem; :func:`target_scaling` gives their mean and
+  scale, computed in units of their largest magnitude.
+* :func:`network_inputs` is what a network reads of validated sequences:
+  encoded, and bounded so that no product of the network overflows.
+* :func:`restore_on_error` leaves an estimator exactly as it was when the
+  call it wraps raises.
 """
 
+import contextlib
+import copy
 import math
 from numbers import Integral, Real
 
@@ -39,6 +48,7 @@ def check_sequences(
     reset,
     dtype=FLOAT_DTYPES,
     model_dtype=None,
+    keep_steps=False,
     **y_params,
 ):
     """Validate sequences and return them as ``(X, mask)`` or ``(X, mask, y)``.
@@ -70,6 +80,11 @@ def check_sequences(
         The dtype of the fitted weights, to which ``X`` is cast. Values that
         this dtype cannot represent are refused here, so that the checks apply
         to what is computed.
+    keep_steps : bool, default=False
+        Whether trailing steps that are padding in every sequence are kept
+        (masked), for outputs with one row per step of the input; by default
+        they are dropped, so that the array is the one the list of the same
+        sequences gives.
     **y_params : dict
         Passed to ``validate_data`` when ``y`` is given.
 
@@ -129,12 +144,13 @@ def check_sequences(
         raise ValueError(f"X has 0 features per time step (shape={X.shape}).")
     if model_dtype is not None:
         X = _cast(X, model_dtype)
-    X, mask = _mask_padding(X)
+    X, mask = _mask_padding(X, keep_steps)
     return (X, mask) if no_y else (X, mask, y)
 
 
-def _cast(X, dtype):
-    """``X`` as ``dtype``; values too large for it raise."""
+def _cast(X, dtype, *, name="X", what="the dtype of the fitted model"):
+    """``X`` as ``dtype``; values too large for it raise, naming ``what``
+    the dtype is."""
     dtype = np.dtype(dtype)
     if X.dtype == dtype:
         return X
@@ -143,9 +159,9 @@ def _cast(X, dtype):
     overflow = np.isinf(cast) & ~np.isinf(X)
     if overflow.any():
         raise ValueError(
-            f"Input X contains values too large for {dtype.name}, the dtype of the "
-            f"fitted model (largest: {np.finfo(dtype).max:.4g}); the largest "
-            f"magnitude in X is {np.nanmax(np.abs(X[overflow])):.4g}."
+            f"Input {name} contains values too large for {dtype.name}, {what} "
+            f"(largest: {np.finfo(dtype).max:.4g}); the largest magnitude in "
+            f"{name} is {np.nanmax(np.abs(X[overflow])):.4g}."
         )
     return cast
 
@@ -239,8 +255,10 @@ def _pad_ragged(X, dtype):
     return out
 
 
-def _mask_padding(X):
-    """Turn trailing all-NaN time steps into a mask; reject any other NaN or inf."""
+def _mask_padding(X, keep_steps=False):
+    """Turn trailing all-NaN time steps into a mask; reject any other NaN or
+    inf. Steps that are padding in every sequence are dropped unless
+    ``keep_steps``."""
     if np.isinf(X).any():
         raise ValueError("Input X contains infinity (inf).")
     nan = np.isnan(X)
@@ -266,8 +284,9 @@ def _mask_padding(X):
         )
     # Steps that are padding in every sequence are dropped: the array is then
     # the one a list of the same sequences gives.
-    n_timesteps = int((~padded).sum(axis=1).max())
-    X, padded = X[:, :n_timesteps], padded[:, :n_timesteps]
+    if not keep_steps:
+        n_timesteps = int((~padded).sum(axis=1).max())
+        X, padded = X[:, :n_timesteps], padded[:, :n_timesteps]
     X = np.where(padded[:, :, np.newaxis], 0, X).astype(X.dtype, copy=False)
     return X, (None if not padded.any() else ~padded)
 
@@ -374,7 +393,9 @@ def _as_weights(weights, name, n_samples):
                 )
         w = w.astype(np.float64)
     elif w.dtype.kind == "c":
-        raise TypeError(f"{name} must hold real numbers; got complex {w.dtype}.")
+        raise ValueError(
+            f"Complex data not supported: {name} must hold real numbers; got {w.dtype}."
+        )
     w = w.astype(np.float64)
     if np.isnan(w).any():
         raise ValueError(
@@ -408,21 +429,41 @@ def _class_weight_of(y, class_weight, classes):
     return weights[inverse].astype(np.float64)
 
 
-def check_labels(y):
+def check_labels(y, *, name="y"):
     """Refuse labels that mix types or hold None, with a message that says so
-    (scikit-learn's says "Unknown label type: unknown")."""
-    y = np.asarray(y)
+    (scikit-learn's says "Unknown label type: unknown").
+
+    A list is read element by element, before NumPy would turn a mix of
+    numbers and strings into strings."""
+    if not isinstance(y, np.ndarray):
+        y = as_array(y, name, dtype=object)
     if y.dtype != object:
         return
     for i, label in enumerate(y.ravel()):
         if label is None:
-            raise ValueError(f"y contains None (at index {i}): every label is needed.")
+            raise ValueError(
+                f"{name} contains None (at index {i}): every label is needed."
+            )
     kinds = {_label_kind(label) for label in y.ravel()}
     if len(kinds) > 1:
         raise ValueError(
-            f"y mixes labels of different types ({', '.join(sorted(kinds))}); "
+            f"{name} mixes labels of different types ({', '.join(sorted(kinds))}); "
             "labels must be all strings or all numbers."
         )
+
+
+def as_array(values, name, dtype=None):
+    """``np.asarray(values, dtype)``, or a ValueError naming ``name`` when
+    ``values`` is ragged (nested sequences of different lengths)."""
+    try:
+        return np.asarray(values, dtype=dtype)
+    except ValueError as exc:
+        if "inhomogeneous" not in str(exc) and "sequence" not in str(exc):
+            raise
+        raise ValueError(
+            f"{name} is not a rectangular array: it holds sequences of different "
+            "lengths (or numbers next to sequences)."
+        ) from None
 
 
 def _label_kind(label):
@@ -454,6 +495,7 @@ def check_network_size(
     weight_shapes,
     n_directions=1,
     n_readout=None,
+    n_embeddings=None,
 ):
     """Raise when the network these sizes ask for has more than
     :data:`MAX_WEIGHTS` weights, naming ``hidden_size`` and ``n_layers``.
@@ -461,7 +503,10 @@ def check_network_size(
     Counted by formula, not from the network's list of weights, which would
     take as long to build as ``n_layers`` is large. ``weight_shapes`` is the
     cell's (``Cell.weight_shapes``); ``n_readout`` is the width the head
-    reads (default: the top layer's, ``n_directions * hidden_size``)."""
+    reads (default: the top layer's, ``n_directions * hidden_size``). With
+    ``n_embeddings``, the inputs are rows of an embedding table of
+    ``n_embeddings * n_inputs`` weights, counted too, and the message names
+    ``embedding_size`` (``n_inputs``) as well."""
 
     def layer_size(n_in):
         return sum(math.prod(shape) for shape in weight_shapes(n_in, hidden_size))
@@ -473,6 +518,16 @@ def check_network_size(
         + (width if n_readout is None else n_readout) * n_outputs
         + n_outputs
     )
+    if n_embeddings is not None:
+        n_weights += n_embeddings * n_inputs
+        if n_weights > MAX_WEIGHTS:
+            raise ValueError(
+                f"embedding_size={n_inputs}, hidden_size={hidden_size} and "
+                f"n_layers={n_layers} ask for {n_weights:.3g} weights (an "
+                f"embedding table of {n_embeddings} tokens x {n_inputs}, and the "
+                f"network), more than the {MAX_WEIGHTS:,} this package allocates. "
+                "Lower embedding_size, hidden_size or n_layers."
+            )
     if n_weights > MAX_WEIGHTS:
         raise ValueError(
             f"hidden_size={hidden_size} and n_layers={n_layers} ask for a network "
@@ -480,3 +535,149 @@ def check_network_size(
             f"outputs), more than the {MAX_WEIGHTS:,} this package allocates. "
             "Lower hidden_size or n_layers."
         )
+
+
+def check_targets(y, *, name="y"):
+    """Regression targets as a float64 array of shape (n_samples,) or
+    (n_samples, n_outputs), with one message per problem: None, a ragged
+    list, strings or other non-numbers, complex numbers, NaN, infinity, or
+    another number of dimensions."""
+    if y is None:
+        raise ValueError(
+            f"This estimator requires {name} to be passed, but the target {name} "
+            "is None."
+        )
+    if hasattr(y, "to_numpy"):  # pandas
+        y = y.to_numpy()
+    y = as_array(y, name)
+    if y.dtype.kind in "USV":
+        raise TypeError(
+            f"{name} must hold numbers (regression targets); got strings, an "
+            f"array of {y.dtype} (first value: {y.ravel()[:1].tolist()})."
+        )
+    if y.dtype.kind == "O":
+        flat = y.ravel()
+        for i, v in enumerate(flat):
+            if v is None:
+                raise ValueError(
+                    f"{name} contains None (at index {i}): every target is needed."
+                )
+            if isinstance(v, str | bytes) or not isinstance(v, Real):
+                raise TypeError(
+                    f"{name} must hold numbers (regression targets); got {v!r:.40} "
+                    f"of type {type(v).__name__} at index {i}."
+                )
+        y = flat.astype(np.float64).reshape(y.shape)
+    elif y.dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {name} must hold real numbers; got {y.dtype}."
+        )
+    if y.ndim not in (1, 2):
+        raise ValueError(
+            f"{name} must be 1-D (n_samples,) or 2-D (n_samples, n_outputs); got "
+            f"a {y.ndim}-D array of shape {y.shape}."
+        )
+    y = y.astype(np.float64, copy=False)
+    if np.isnan(y).any():
+        raise ValueError(f"Input {name} contains NaN.")
+    if np.isinf(y).any():
+        raise ValueError(f"Input {name} contains infinity (inf).")
+    return y
+
+
+def target_scaling(Y, sample_weight, dtype, *, name="y"):
+    """Weighted mean and scale (float64, one per column of ``Y``) that
+    standardize regression targets for a model computing in ``dtype``.
+
+    Computed in units of each column's largest magnitude, so that targets
+    near the float limits (1e300) neither overflow nor underflow (1e-200):
+    the scale is the standard deviation, or for a constant column the
+    magnitude of its value if below 1, else 1. Targets whose largest
+    magnitude ``dtype`` cannot represent (beyond its largest value, or below
+    its smallest normal one) raise, as predictions would be inf or 0.
+    """
+    finfo = np.finfo(dtype)
+    largest = np.abs(Y).max(axis=0)
+    for j, top in enumerate(largest):
+        if top > finfo.max or 0 < top < finfo.smallest_normal:
+            raise ValueError(
+                f"{name} holds values of magnitude {top:.4g}"
+                + (f" (column {j})" if len(largest) > 1 else "")
+                + f", which {finfo.dtype.name}, the dtype of the model (that of "
+                f"X), cannot represent: its range is {finfo.smallest_normal:.4g} "
+                f"to {finfo.max:.4g}. Rescale {name}"
+                + (", or pass X as float64." if finfo.dtype.itemsize < 8 else ".")
+            )
+    unit = np.where(largest > 0, largest, 1.0)
+    scaled = Y / unit
+    mean = np.average(scaled, axis=0, weights=sample_weight)
+    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=sample_weight))
+    # A constant target (up to rounding) is only centred.
+    constant = ~(std > 10 * np.finfo(np.float64).eps * np.abs(mean))
+    magnitude = np.abs(mean) * unit
+    small = (magnitude > 0) & (magnitude < 1)
+    scale = np.where(constant, np.where(small, magnitude, 1.0), std * unit)
+    return mean * unit, scale
+
+
+def standardize_targets(Y, mean, scale, dtype, *, name="y"):
+    """``(Y - mean) / scale`` in ``dtype``, computed in units of the largest
+    magnitude of each column (of ``Y`` and ``mean``), so that targets near
+    the float limits do not overflow; standardized targets that ``dtype``
+    cannot hold raise."""
+    unit = np.maximum(np.abs(Y).max(axis=0), np.abs(mean))
+    unit = np.where(unit > 0, unit, 1.0)
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        Z = (Y / unit - mean / unit) / (scale / unit)
+    return to_dtype(Z, dtype, what=f"targets {name} standardized by the fitted scaling")
+
+
+def to_dtype(values, dtype, *, what):
+    """``values`` (computed in float64) as ``dtype``, or a ValueError when
+    some are not finite there, saying ``what`` they are."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray(values).astype(dtype, copy=False)
+    if not np.isfinite(out).all():
+        bad = np.flatnonzero(~np.isfinite(out).reshape(len(out), -1).all(axis=1))
+        raise ValueError(
+            f"The {what} of sample(s) {bad[:5].tolist()} overflow "
+            f"{np.dtype(dtype).name} (largest: {np.finfo(dtype).max:.4g})."
+        )
+    return out
+
+
+def network_inputs(encoder, X, mask):
+    """What a network reads of validated sequences ``X``: ``X`` encoded by
+    ``encoder`` (an :class:`~sklearn_lstm._encoder.InputEncoder`), each
+    value bounded by the square root of the dtype's largest value.
+
+    The gates of a recurrent cell saturate long before that bound (1.3e154
+    in float64, 1.8e19 in float32), so the bound changes no result; it keeps
+    the products of the network (``x @ Wx``) from overflowing on steps near
+    the float limits, which the encoding (divided by a small standard
+    deviation) may also push there.
+    """
+    with np.errstate(over="ignore"):
+        X = encoder.transform(X, mask)
+    bound = np.sqrt(np.finfo(X.dtype).max)
+    if X.size and (X.max() > bound or X.min() < -bound):
+        X = np.clip(X, -bound, bound)
+    return X
+
+
+@contextlib.contextmanager
+def restore_on_error(estimator, keep=()):
+    """Leave ``estimator`` exactly as it was if the body raises: its
+    ``__dict__`` is copied on entry and put back on an exception. The
+    attributes named in ``keep`` (the user's objects, such as callbacks) are
+    kept as they are, not copied."""
+    saved = {
+        key: value if key in keep else copy.deepcopy(value)
+        for key, value in estimator.__dict__.items()
+    }
+    try:
+        yield
+    except BaseException:
+        estimator.__dict__.clear()
+        estimator.__dict__.update(saved)
+        raise

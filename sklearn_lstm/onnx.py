@@ -33,18 +33,24 @@ Importing this module does not register anything; :func:`register_converters`
 ``skl2onnx.convert_sklearn`` know the estimators of this package too.
 """
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from ._classifier import LSTMSequenceClassifier
+from ._encoder import WINDOW_SCALE_FLOOR
 from ._network import HEADS
 from ._readouts import READOUTS
 from ._regressor import LSTMSequenceRegressor
 from ._tagger import LSTMSequenceTagger
-from ._validation import check_sequences
+from ._validation import _cast, as_array, check_sequences
 
 __all__ = ["onnx_inputs", "register_converters", "to_onnx", "unpad"]
+
+# The lowest target_opset the graph can be built in: it uses ONNX's Range.
+MIN_OPSET = 11
 
 # Gate blocks of ONNX's LSTM, (i, o, f, c), as indices of ours, (i, f, g, o).
 _ONNX_GATES = [0, 3, 1, 2]
@@ -111,8 +117,10 @@ def onnx_inputs(X, dtype=np.float32):
         lengths = np.full(X.shape[0], X.shape[1])
     else:
         lengths = mask.sum(axis=1)
+    # values beyond the range of dtype raise, naming it, instead of turning inf
+    X = _cast(X, dtype, what="the dtype of the graph's input")
     return {
-        "X": np.ascontiguousarray(X, dtype=dtype),
+        "X": np.ascontiguousarray(X),
         "sequence_lens": lengths.astype(np.int32),
     }
 
@@ -139,6 +147,14 @@ def unpad(outputs, sequence_lens):
     outputs : list of ndarray
         ``outputs[i, :sequence_lens[i]]`` for each sequence ``i`` (views).
 
+    Raises
+    ------
+    ValueError
+        When ``outputs`` has no step axis, or ``sequence_lens`` is not one
+        length per row of ``outputs`` between 0 and its number of steps.
+    TypeError
+        When ``sequence_lens`` does not hold integers.
+
     Examples
     --------
     >>> import numpy as np
@@ -146,7 +162,30 @@ def unpad(outputs, sequence_lens):
     >>> unpad(np.array([[1, 0, 1], [0, 0, 0]]), [3, 1])
     [array([1, 0, 1]), array([0])]
     """
-    return [out[:n] for out, n in zip(outputs, np.asarray(sequence_lens))]
+    outputs = np.asarray(outputs)
+    if outputs.ndim < 2:
+        raise ValueError(
+            "outputs must have one row per time step, of shape (n_samples, "
+            f"n_timesteps, ...); got shape {outputs.shape}."
+        )
+    lens = as_array(sequence_lens, "sequence_lens")
+    if lens.dtype.kind not in "iu":
+        raise TypeError(
+            f"sequence_lens must hold integers, got an array of {lens.dtype}."
+        )
+    if lens.shape != (len(outputs),):
+        raise ValueError(
+            f"sequence_lens.shape == {lens.shape}, expected {(len(outputs),)}: one "
+            "length per row of outputs."
+        )
+    T = outputs.shape[1]
+    bad = np.flatnonzero((lens < 0) | (lens > T))
+    if bad.size:
+        raise ValueError(
+            f"sequence_lens[{bad[0]}] == {lens[bad[0]]}: each length must be "
+            f"between 0 and the {T} time steps of outputs."
+        )
+    return [out[:n] for out, n in zip(outputs, lens.tolist())]
 
 
 def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
@@ -172,7 +211,9 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
         one output per class. Only used for an LSTMSequenceClassifier.
 
     target_opset : int or dict, default=None
-        ONNX opset; None uses skl2onnx's default.
+        ONNX opset, from 11 (the first with ``Range``) to the latest that
+        skl2onnx has tested; a dict gives it for the domain ``''`` (and
+        others). None uses skl2onnx's default.
 
     Returns
     -------
@@ -186,7 +227,10 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     Raises
     ------
     TypeError
-        For an estimator other than these three.
+        For an estimator other than these three, or a ``target_opset`` that
+        is not an int.
+    ValueError
+        For a ``target_opset`` outside the supported range.
 
     See Also
     --------
@@ -237,6 +281,7 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator)
+    _check_target_opset(target_opset, skl2onnx)
     register_converters()
     _check_supported(estimator)
     options = None
@@ -257,6 +302,30 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
         target_opset=target_opset,
         options=options,
     )
+
+
+def _check_target_opset(target_opset, skl2onnx):
+    """Refuse a ``target_opset`` the converters cannot build a valid graph
+    for, before skl2onnx compares it with its own numbers."""
+    if target_opset is None:
+        return
+    opset = target_opset
+    if isinstance(target_opset, dict):
+        if "" not in target_opset:
+            return
+        opset = target_opset[""]
+    highest = skl2onnx.get_latest_tested_opset_version()
+    if not isinstance(opset, Integral) or isinstance(opset, bool):
+        raise TypeError(
+            f"target_opset must be an int (or a dict of them by domain), from "
+            f"{MIN_OPSET} to {highest}; got {opset!r}."
+        )
+    if not MIN_OPSET <= opset <= highest:
+        raise ValueError(
+            f"target_opset={opset} is not supported: the graph needs opset "
+            f"{MIN_OPSET} or above (ONNX's Range), and skl2onnx {skl2onnx.__version__} "
+            f"converts up to {highest}."
+        )
 
 
 def register_converters():
@@ -420,10 +489,14 @@ def _convert_regressor(scope, operator, container):
     """ONNX nodes of a fitted LSTMSequenceRegressor."""
     est = operator.raw_operator
     graph = _Graph(scope, container)
-    outputs = _dense_head(graph, est, operator)
-    # back to the units of y: the network predicts standardized targets
-    y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
-    y = graph.node("Add", [y, graph.const(est.target_mean_)])
+    window_norm = getattr(est, "window_norm_", None)
+    if not (window_norm or est._network.skip):
+        outputs = _dense_head(graph, est, operator)
+        # back to the units of y: the network predicts standardized targets
+        y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
+        y = graph.node("Add", [y, graph.const(est.target_mean_)])
+    else:
+        y = _window_regressor(graph, est, *_input_names(operator))
     shape = [-1] if est._single_output else [-1, est.n_outputs_]
     container.add_node(
         "Reshape",
@@ -431,6 +504,100 @@ def _convert_regressor(scope, operator, container):
         [operator.outputs[0].full_name],
         name=graph.op_name("Reshape"),
     )
+
+
+def _window_regressor(graph, est, X, lens):
+    """The regressor's predictions with window normalization or a skip: the
+    inputs encoded here (each window less its location, over its scale, or
+    standardized; then the normal scores; zeros at padded steps), read by
+    the recurrent stack and, through the skip, by the head; the outputs
+    mapped back with each window's location and scale."""
+    import copy
+
+    encoder = est._encoder
+    window_norm = getattr(est, "window_norm_", None)
+    if window_norm and len(encoder.scored_features):
+        raise NotImplementedError(
+            "ONNX export of window_norm with normal_scores is not implemented."
+        )
+    shape = graph.node("Shape", [X])
+    T = graph.node("Gather", [shape, graph.const([1])])  # (1,)
+    if lens is None:  # every sequence has T steps
+        lens64 = graph.node(
+            "Expand", [T, graph.node("Gather", [shape, graph.const([0])])]
+        )
+    else:
+        lens64 = graph.cast(lens, "INT64")
+    lens_col = graph.node("Reshape", [lens64, graph.const([-1, 1])])  # (N, 1)
+    steps = graph.node(
+        "Range", [graph.const(0), graph.node("Squeeze", [T]), graph.const(1)]
+    )
+    steps = graph.node("Reshape", [steps, graph.const([1, -1])])  # (1, T)
+    real = graph.cast(graph.node("Less", [steps, lens_col]), "FLOAT")  # (N, T)
+    real = graph.node("Reshape", [real, graph.const([0, 0, 1])])  # (N, T, 1)
+    D = encoder.n_features
+    if window_norm:
+        n = graph.cast(lens_col, "FLOAT")  # (N, 1)
+        kept = graph.node("Mul", [X, real])
+        mean = graph.node("Div", [graph.reduce("ReduceSum", kept, axis=1), n])
+        centred = graph.node(
+            "Mul",
+            [
+                graph.node(
+                    "Sub", [X, graph.node("Reshape", [mean, graph.const([-1, 1, D])])]
+                ),
+                real,
+            ],
+        )
+        var = graph.reduce("ReduceSum", graph.node("Mul", [centred, centred]), axis=1)
+        std = graph.node("Sqrt", [graph.node("Div", [var, n])])
+        floor = WINDOW_SCALE_FLOOR * encoder.std.astype(np.float64)
+        scale = graph.node("Max", [std, graph.const(floor)])  # (N, D)
+        if window_norm == "last":
+            last_step = graph.node("Sub", [lens_col, graph.const(1)])
+            at_last = graph.cast(graph.node("Equal", [steps, last_step]), "FLOAT")
+            at_last = graph.node("Reshape", [at_last, graph.const([0, 0, 1])])
+            loc = graph.reduce("ReduceSum", graph.node("Mul", [X, at_last]), axis=1)
+        else:
+            loc = mean
+        x = graph.node(
+            "Sub", [X, graph.node("Reshape", [loc, graph.const([-1, 1, D])])]
+        )
+        x = graph.node(
+            "Div", [x, graph.node("Reshape", [scale, graph.const([-1, 1, D])])]
+        )
+    elif encoder.standardize:
+        x = graph.node("Sub", [X, graph.const(encoder.mean)])
+        x = graph.node("Div", [x, graph.const(encoder.std)])
+    else:
+        x = X
+    scores = _normal_scores(graph, encoder, X)
+    if scores:
+        x = graph.node("Concat", [x, *scores], axis=2)
+    x = graph.node("Mul", [x, real])  # padded steps are zero
+    # the recurrent stack reads the encoded inputs as they are
+    plain = copy.copy(est)
+    plain._encoder = copy.copy(encoder)
+    plain._encoder.standardize = False
+    plain._encoder.window_norm = None
+    plain._encoder.scored_features = np.empty(0, dtype=np.intp)
+    plain._encoder.score_knots = []
+    # the readout, then the skip (the inputs of the last k real steps, most
+    # recent first), as _features reads them from the encoded x
+    z = _features(graph, plain, x, lens)
+    outputs = graph.node(
+        "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
+    )
+    if not window_norm:
+        y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
+        return graph.node("Add", [y, graph.const(est.target_mean_)])
+    mean_u, std_u = est._window_target_stats
+    u = graph.node(
+        "Add", [graph.node("Mul", [outputs, graph.const(std_u)]), graph.const(mean_u)]
+    )
+    loc0 = graph.node("Gather", [loc, graph.const([0])], axis=1)  # (N, 1)
+    scale0 = graph.node("Gather", [scale, graph.const([0])], axis=1)
+    return graph.node("Add", [graph.node("Mul", [u, scale0]), loc0])
 
 
 def _convert_tagger(scope, operator, container):
@@ -470,8 +637,9 @@ def _features(graph, estimator, X, lens):
 
     The inputs standardized as the estimator reads them, the stack of
     ``LSTM`` nodes, then the readout: ``(N, F)``, or ``(T, N, F)`` (time-major)
-    when ``readout`` is None. The one piece of graph that every converter of
-    this module shares; the heads differ.
+    when ``readout`` is None; then the skip, when the network has one
+    (:func:`_skip`). The one piece of graph that every converter of this
+    module shares; the heads differ.
     """
     _check_supported(estimator)
     encoder, network = estimator._encoder, estimator._network
@@ -482,12 +650,52 @@ def _features(graph, estimator, X, lens):
     if scores:
         X = graph.node("Concat", [X, *scores], axis=2)
     x = graph.node("Transpose", [X], perm=[1, 0, 2])  # (T, N, D): time-major
+    x_steps, step_lens = x, lens  # what the skip reads: before patching
     if network.patch_size > 1:
         x, lens = _patches(graph, network, x, lens)
     Y, Y_h = _recurrent_stack(graph, estimator, x, lens)
     if network.readout is None:
-        return Y
-    return READOUTS[network.readout].onnx(graph, Y, Y_h, lens)
+        z = Y
+    else:
+        z = READOUTS[network.readout].onnx(graph, Y, Y_h, lens)
+    if not getattr(network, "skip", 0):
+        return z
+    s = _skip(graph, network, x_steps, step_lens)
+    return graph.node("Concat", [z, s], axis=2 if network.readout is None else 1)
+
+
+def _skip(graph, network, x, lens):
+    """The network's skip from the encoded inputs ``x`` (T, N, D), as its
+    ``_lagged`` and ``_lagged_at`` compute it: the inputs of the ``k``
+    steps up to each step, most recent first, ``(T, N, k * D)`` (``Pad`` with
+    ``j`` zero steps in front and ``Slice`` back to ``T`` steps for lag
+    ``j``); for a many-to-one network, at each sequence's last real step,
+    ``(N, k * D)`` (``Gather`` of the last step, or with ``sequence_lens`` a
+    sum over the steps masked by ``t == sequence_lens - 1``). Per-step
+    outputs at padded steps are masked by the converter."""
+    lags = [x]
+    for j in range(1, network.skip):
+        shifted = graph.node("Pad", [x, graph.const([j, 0, 0, 0, 0, 0])])
+        lags.append(
+            graph.node(
+                "Slice",
+                [shifted, graph.const([0]), graph.const([-j]), graph.const([0])],
+            )
+        )
+    s = lags[0] if len(lags) == 1 else graph.node("Concat", lags, axis=2)
+    if network.readout is None:
+        return s
+    if lens is None:
+        return graph.node("Gather", [s, graph.const(-1)], axis=0)
+    T = graph.node("Gather", [graph.node("Shape", [s]), graph.const(0)])
+    steps = graph.node("Range", [graph.const(0), T, graph.const(1)])
+    steps = graph.node("Reshape", [steps, graph.const([-1, 1])])  # (T, 1)
+    last = graph.node("Sub", [graph.cast(lens, "INT64"), graph.const(1)])
+    at_last = graph.node("Equal", [steps, last])  # (T, N)
+    at_last = graph.node("Reshape", [at_last, graph.const([0, 0, 1])])
+    return graph.reduce(
+        "ReduceSum", graph.node("Mul", [s, graph.cast(at_last, "FLOAT")])
+    )
 
 
 def _patches(graph, network, x, lens):

@@ -18,6 +18,8 @@ from sklearn_lstm import (
     LSTMSequenceRegressor,
     LSTMSequenceTagger,
     RNNBinaryAdder,
+    SequenceNormalizer,
+    SequenceStandardScaler,
 )
 from sklearn_lstm.datasets import make_addition
 
@@ -166,8 +168,10 @@ for _method in ("fit", "score"):
         }
     )
 COMMON_BAD.update({k: v for k, v in _WEIGHT_BAD.items() if k.startswith("fit_")})
-# RNNBinaryAdder.score is its own; the classifier's is scikit-learn's.
-ADDER_SCORE_BAD = {k: v for k, v in _WEIGHT_BAD.items() if k.startswith("score_")}
+# The scores of the adder, the classifier and the tagger check their weights
+# as fit does (scikit-learn's accuracy gives -1.0 for negative weights).
+SCORE_WEIGHT_BAD = {k: v for k, v in _WEIGHT_BAD.items() if k.startswith("score_")}
+ADDER_SCORE_BAD = SCORE_WEIGHT_BAD
 
 # Integer parameters refuse booleans and sizes that cannot be allocated; every
 # message names the parameter.
@@ -325,6 +329,7 @@ CLASSIFIER_BAD = {
         methods=("fit",),
         params={"class_weight": {"pos": 2.0, "typo": 1.0}},
     ),
+    **SCORE_WEIGHT_BAD,
 }
 
 ADDER_BAD = {
@@ -357,6 +362,11 @@ ADDER_BAD = {
     ),
     **ADDER_SCORE_BAD,
     "score_y_none": Bad(lambda X, y: (X, None), "needs y", methods=("score",)),
+    "score_ragged_y": Bad(
+        lambda X, y: (X, [[1]] + [[1, 2]] * (len(y) - 1)),
+        "y is not a rectangular array",
+        methods=("score",),
+    ),
     "score_y_nan": Bad(
         lambda X, y: (X, _set(y, 0, np.nan)), "y contains NaN", methods=("score",)
     ),
@@ -507,6 +517,27 @@ LM_BAD = {
         name: COMMON_BAD[name]
         for name in ["hidden_size_zero", "hidden_size_negative", "unknown_solver"]
     },
+    # Integer parameters refuse booleans, as everywhere in the package.
+    **{
+        f"{param}=True": Bad(
+            lambda X, y: (X, y), param, methods=("fit",), params={param: True}
+        )
+        for param in ["min_count", "max_vocab", "embedding_size", "bptt", "batch_size"]
+    },
+    # The embedding table counts: 2**26 rows of ~30 tokens are 2e9 weights,
+    # though the network (hidden_size=1) is small.
+    "embedding_table_too_large": Bad(
+        lambda X, y: (X, y),
+        "embedding_size=67108864",
+        methods=("fit",),
+        params={"embedding_size": 2**26, "hidden_size": 1},
+    ),
+    "embedding_size=2**40": Bad(
+        lambda X, y: (X, y),
+        "embedding_size",
+        methods=("fit",),
+        params={"embedding_size": 2**40},
+    ),
 }
 
 LM_VALID = {
@@ -568,6 +599,36 @@ REGRESSOR_BAD = {
         "y has 2 targets",
         methods=("partial_fit",),
     ),
+    "y_object_strings": Bad(
+        lambda X, y: (X, _set(y, 2, "abc", object)),
+        "y must hold numbers",
+        ("fit", "partial_fit"),
+        TypeError,
+    ),
+    "y_unicode_strings": Bad(
+        lambda X, y: (X, y.astype(str)), "y must hold numbers", ("fit",), TypeError
+    ),
+    "y_none": Bad(
+        lambda X, y: (X, _set(y, 1, None, object)),
+        "y contains None",
+        ("fit", "partial_fit"),
+    ),
+    "y_ragged_list": Bad(
+        lambda X, y: (X, [[1.0, 2.0]] * (len(y) - 1) + [[1.0]]),
+        "y is not a rectangular array",
+        ("fit",),
+    ),
+    "y_complex": Bad(lambda X, y: (X, y + 1j), "Complex data not supported", ("fit",)),
+    # Targets the model's dtype cannot hold: the predictions would be inf or 0.
+    "float32_model_y_1e50": Bad(
+        lambda X, y: (X.astype(np.float32), y * 1e50),
+        "cannot represent.*float64",
+        ("fit",),
+    ),
+    "float32_model_y_1e-50": Bad(
+        lambda X, y: (X.astype(np.float32), y * 1e-50), "cannot represent", ("fit",)
+    ),
+    "y_subnormal": Bad(lambda X, y: (X, y * 1e-315), "cannot represent", ("fit",)),
 }
 
 REGRESSOR_VALID = {
@@ -583,7 +644,30 @@ REGRESSOR_EXTREME = {
     **CLASSIFIER_EXTREME,
     "y_1e9": lambda X, y: (X, y * 1e9),
     "y_1e-9": lambda X, y: (X, y * 1e-9),
+    "y_1e200": lambda X, y: (X, y * 1e200),
+    "y_1e300": lambda X, y: (X, y * 1e300),
+    "y_1e-200": lambda X, y: (X, y * 1e-200),
+    "y_1e300_shifted": lambda X, y: (X, 1e300 + 1e299 * y),
+    "float32_y_1e30": lambda X, y: (X.astype(np.float32), y * 1e30),
 }
+
+# Steps near the float limits, given to predict of a model fitted on the
+# case's data: finite outputs without an overflow warning (the network reads
+# them bounded, see sklearn_lstm._validation.network_inputs).
+SEQUENCE_PREDICT_INPUTS = {
+    "steps_of_1e308": lambda X: np.sign(X) * 1e308,
+    "all_1e308": lambda X: np.full(X.shape, 1e308),
+    "all_-1e308": lambda X: np.full(X.shape, -1e308),
+    "largest_float": lambda X: np.full(X.shape, np.finfo(np.float64).max),
+    "alternating_1e308": lambda X: (
+        np.where(np.arange(X.shape[2]) % 2, -1e308, 1e308) * np.ones(X.shape)
+    ),
+    "tiny": lambda X: X * 5e-324,
+}
+
+# Targets of these scales give the model of the unscaled targets, and
+# predictions in their units (the scale is relative to their magnitude).
+REGRESSOR_TARGET_SCALES = (1e-200, 1e-9, 1e200, 1e300)
 
 
 def _label_list(X, y):
@@ -613,6 +697,71 @@ TAGGER_BAD = {
     "unseen_label_partial_fit": Bad(
         _unseen_label, "not seen in classes_", methods=("partial_fit",)
     ),
+    "y_strings_and_ints": Bad(
+        lambda X, y: (X, _set(y, (0, 2), 1, object)),
+        "mixes labels",
+        methods=("fit", "score"),
+    ),
+    "y_list_strings_and_ints": Bad(
+        lambda X, y: (
+            X,
+            [
+                [1, *labels[1:]] if i == 3 else labels
+                for i, labels in enumerate(y.tolist())
+            ],
+        ),
+        "mixes labels",
+        methods=("fit", "partial_fit", "score"),
+    ),
+    "y_ragged_list_strings_and_ints": Bad(
+        lambda X, y: (
+            _label_list(X, y)[0],
+            [
+                [0, *b[1:].tolist()] if i == 1 else b
+                for i, b in enumerate(_label_list(X, y)[1])
+            ],
+        ),
+        "mixes labels",
+        methods=("fit",),
+    ),
+    "y_none": Bad(
+        lambda X, y: (X, _set(y, (1, 0), None, object)),
+        "y contains None",
+        methods=("fit", "partial_fit", "score"),
+    ),
+    "y_list_none": Bad(
+        lambda X, y: (
+            X,
+            [
+                [None, *labels[1:]] if i == 2 else labels
+                for i, labels in enumerate(y.tolist())
+            ],
+        ),
+        "y contains None",
+        methods=("fit",),
+    ),
+    "partial_fit_empty_classes": Bad(
+        lambda X, y: (X, y),
+        "classes is empty",
+        methods=("partial_fit",),
+        kwargs={"classes": []},
+        starts=("unfitted",),
+    ),
+    "partial_fit_classes_strings_and_ints": Bad(
+        lambda X, y: (X, y),
+        "classes mixes labels",
+        methods=("partial_fit",),
+        kwargs={"classes": ["neg", 1, "pos"]},
+        starts=("unfitted",),
+    ),
+    "partial_fit_classes_none": Bad(
+        lambda X, y: (X, y),
+        "classes contains None",
+        methods=("partial_fit",),
+        kwargs={"classes": ["neg", None, "pos"]},
+        starts=("unfitted",),
+    ),
+    **SCORE_WEIGHT_BAD,
 }
 
 TAGGER_VALID = {
@@ -673,8 +822,10 @@ EstimatorCase = namedtuple(
         "with_dtype",
         "sample_weight",
         "step_targets",
+        "predict_inputs",
+        "target_scales",
     ],
-    defaults=[True, None, True, False],
+    defaults=[True, None, True, False, {}, ()],
 )
 """Everything the shared tests know of one estimator.
 
@@ -699,6 +850,10 @@ sample_weight : whether ``fit`` takes a ``sample_weight`` (False for the
 step_targets : whether ``y`` holds one target per time step (its second axis
     follows the steps of ``X``), so that cutting or lengthening the sequences
     of ``X`` must do the same to ``y``.
+predict_inputs : ``{name: make(X) -> X}``, inputs to predict with the model
+    fitted on the case's data: finite outputs, no warning.
+target_scales : factors of ``y`` that must give the model of ``y`` itself,
+    with predictions in the units of ``y`` (a regressor's).
 """
 
 CASES = {
@@ -724,6 +879,7 @@ CASES = {
             longest_input=_long_sequences,
             diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
             grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
+            predict_inputs=SEQUENCE_PREDICT_INPUTS,
         ),
         EstimatorCase(
             name="RNNBinaryAdder",
@@ -754,6 +910,8 @@ CASES = {
             longest_input=_long_regression_sequences,
             diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
             grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
+            predict_inputs=SEQUENCE_PREDICT_INPUTS,
+            target_scales=REGRESSOR_TARGET_SCALES,
         ),
         EstimatorCase(
             name="LSTMSequenceTagger",
@@ -771,6 +929,7 @@ CASES = {
             diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
             grid={"hidden_size": [4, 8], "learning_rate": [0.01, 0.05]},
             step_targets=True,
+            predict_inputs=SEQUENCE_PREDICT_INPUTS,
         ),
         EstimatorCase(
             name="LSTMLanguageModel",
@@ -797,6 +956,142 @@ CASES = {
             array_input=False,
             with_dtype=lambda est, X, dtype: (est.set_params(dtype=dtype), X),
             sample_weight=False,
+        ),
+    ]
+}
+
+
+# ---------------------------------------------------------------------------
+# Transformers: the scalers read the sequences the estimators read
+# ---------------------------------------------------------------------------
+
+
+def _scaler_data():
+    """Sequences whose features have different levels and scales; no ``y``."""
+    X, _ = _sequences(n_samples=20)
+    return X * [1.0, 50.0] + [0.0, 1000.0], None
+
+
+def _features_apart(big, small):
+    """``X`` with feature 0 of magnitude ``big`` and feature 1 of ``small``."""
+    return lambda X, y: (X * [big, small], y)
+
+
+def _padded_everywhere(X):
+    """``X`` with one more step, NaN in every sequence (padding)."""
+    return np.concatenate([X, np.full((len(X), 1, X.shape[2]), np.nan)], axis=1)
+
+
+# Inputs every transformer refuses: the sequences' own problems.
+TRANSFORMER_BAD = {
+    **{
+        name: COMMON_BAD[name]._replace(methods=("fit", "predict"))
+        for name in ["inf", "minus_inf", "4d_array", "strings", "objects", "complex"]
+    },
+    "empty": Bad(lambda X, y: (X[:0], y), "0 sample"),
+    "wrong_n_features": COMMON_BAD["wrong_n_features"]._replace(methods=("predict",)),
+    **SEQUENCE_BAD,
+    "all_nan_feature": Bad(
+        lambda X, y: (_set(X, (slice(None), slice(None), 1), np.nan), y),
+        "NaN in some but not all features",
+        methods=("fit",),
+    ),
+    "all_nan": Bad(
+        lambda X, y: (np.full(X.shape, np.nan), y), "zero-length sequences", ("fit",)
+    ),
+}
+
+STANDARD_SCALER_BAD = {
+    **TRANSFORMER_BAD,
+    "wrong_n_features_partial_fit": COMMON_BAD["wrong_n_features"]._replace(
+        methods=("partial_fit",)
+    ),
+    "all_nan_partial_fit": Bad(
+        lambda X, y: (np.full(X.shape, np.nan), y),
+        "zero-length sequences",
+        ("partial_fit",),
+    ),
+    # The variance of these features is beyond float64 (their scale_ is not).
+    "values_near_1e308": Bad(
+        lambda X, y: (np.sign(X) * 1.7e308, y),
+        "variance of feature 0 overflows",
+        methods=("fit", "partial_fit"),
+    ),
+    "1e200_next_to_1e-200": Bad(
+        _features_apart(1e200, 1e-200),
+        "variance of feature 0 overflows",
+        methods=("fit", "partial_fit"),
+    ),
+}
+
+TRANSFORMER_VALID = {
+    "trailing_nan_padding": lambda X, y: (_trailing_nan(X), y),
+    "padding_in_every_sequence": lambda X, y: (_padded_everywhere(X), y),
+    "ragged_list": lambda X, y: (_ragged(X), y),
+    "ragged_univariate_list": lambda X, y: ([x[:, 0] for x in _ragged(X)], y),
+    "univariate_2d": lambda X, y: (X[:, :, 0], y),
+    "univariate_2d_padding_in_every_sequence": lambda X, y: (
+        _padded_everywhere(X)[:, :, 0],
+        y,
+    ),
+    "float32": lambda X, y: (X.astype(np.float32), y),
+    "integers": lambda X, y: ((10 * X).astype(np.int64), y),
+    "one_step_sequences": lambda X, y: (X[:, :1], y),
+    "1e150": lambda X, y: (X * 1e150, y),
+    "1e-200": lambda X, y: (X * 1e-200, y),
+    "1e100_next_to_1e-200": _features_apart(1e100, 1e-200),
+    "subnormal": lambda X, y: (X * 5e-324, y),
+    "constant_feature": lambda X, y: (_set(X, (slice(None), slice(None), 0), 3.0), y),
+}
+
+NORMALIZER_VALID = {
+    **TRANSFORMER_VALID,
+    "steps_of_1e308": lambda X, y: (np.sign(X) * 1e308, y),
+    "largest_float": lambda X, y: (
+        np.where(X > 0, 1.0, -1.0) * np.finfo(np.float64).max,
+        y,
+    ),
+    "1e200_next_to_1e-200": _features_apart(1e200, 1e-200),
+}
+
+TransformerCase = namedtuple(
+    "TransformerCase",
+    [
+        "name",
+        "make_estimator",
+        "make_data",
+        "output_methods",
+        "bad_inputs",
+        "valid_inputs",
+        "standardizes",
+    ],
+)
+"""What the reliability battery knows of a transformer of sequences, the
+fields of :class:`EstimatorCase` it shares (``make_data`` gives ``y=None``),
+and ``standardizes``: ``'all'`` if its output has mean 0 and standard
+deviation 1 over all real steps, ``'each'`` over each sequence's.
+"""
+
+TRANSFORMER_CASES = {
+    case.name: case
+    for case in [
+        TransformerCase(
+            name="SequenceStandardScaler",
+            make_estimator=lambda: SequenceStandardScaler(),
+            make_data=_scaler_data,
+            output_methods=["transform", "inverse_transform"],
+            bad_inputs=STANDARD_SCALER_BAD,
+            valid_inputs=TRANSFORMER_VALID,
+            standardizes="all",
+        ),
+        TransformerCase(
+            name="SequenceNormalizer",
+            make_estimator=lambda: SequenceNormalizer(),
+            make_data=_scaler_data,
+            output_methods=["transform"],
+            bad_inputs=TRANSFORMER_BAD,
+            valid_inputs=NORMALIZER_VALID,
+            standardizes="each",
         ),
     ]
 }

@@ -34,6 +34,9 @@ EXPECTED_FAILED_CHECKS = {
     "LSTMSequenceClassifier": {
         "check_sample_weight_equivalence_on_dense_data": _NOISE_AND_DROPOUT,
     },
+    "LSTMSequenceTagger": {
+        "check_sample_weight_equivalence_on_dense_data": _NOISE_AND_DROPOUT,
+    },
 }
 
 ARRAY_ESTIMATORS = [case for case in CASES.values() if case.array_input]

@@ -468,7 +468,11 @@ def test_generate_from_a_loaded_model_is_the_same(word_model, tmp_path):
         ({"temperature": 0}, ValueError, "temperature must be a float > 0"),
         ({"temperature": -1.0}, ValueError, "temperature must be a float > 0"),
         ({"temperature": np.nan}, ValueError, "temperature"),
+        ({"temperature": np.inf}, ValueError, "temperature must be .* finite"),
+        ({"temperature": True}, ValueError, "temperature"),
         ({"n_tokens": -1}, ValueError, "n_tokens must be >= 0"),
+        ({"n_tokens": 2**62}, ValueError, "n_tokens must be at most"),
+        ({"n_tokens": 10**7 + 1}, ValueError, "n_tokens must be at most"),
         ({"n_tokens": 2.5}, TypeError, "n_tokens must be an int"),
         ({"top_k": 0}, ValueError, "top_k must be None or an int >= 1"),
         ({"top_k": 1.5}, ValueError, "top_k"),
@@ -487,6 +491,33 @@ def test_bad_generate_arguments_raise_and_leave_the_model_alone(
     with pytest.raises(error, match=match):
         lm.generate(**args)
     assert pickle.dumps(lm) == before
+
+
+@pytest.mark.parametrize("temperature", [5e-324, 1e-300, 1e300])
+def test_extreme_temperatures_draw_without_warnings(char_model, temperature):
+    """Near 0 the model writes its likeliest token (the shifted logits
+    overflow to -inf, their limit); a huge temperature draws about evenly."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = char_model.generate("humpty", 5, temperature=temperature)
+    assert text.startswith("humpty") and len(text) == len("humpty") + 5
+
+
+@pytest.mark.parametrize(
+    "texts", [["ab\x00c", "a\x00", "\x00", "a"], [["a\x00", "a"], ["\x00"]]]
+)
+def test_nul_characters_are_tokens_of_their_own(texts):
+    """A fixed-width NumPy string array drops trailing NULs ('a\\x00' == 'a'):
+    the vocabulary keeps Python strings."""
+    lm = LSTMLanguageModel(hidden_size=4, level="char", max_iter=1, random_state=0)
+    lm.fit(texts)
+    tokens = lm.tokens_.tolist()
+    assert "\x00" in tokens and "" not in tokens
+    assert len(set(tokens)) == len(tokens) == len(lm.vocabulary_)
+    assert all(lm.tokens_[i] == t for t, i in lm.vocabulary_.items())
+    if isinstance(texts[0], list):
+        assert "a\x00" in tokens and "a" in tokens
+    assert all(isinstance(t, str) for t in lm.predict_next(texts))
 
 
 def test_prompt_with_some_unknown_tokens_is_fine(char_model):

@@ -102,6 +102,43 @@ OPTIONS = [
 def test_gradients_match_finite_differences(
     readout, bidirectional, masked, dropout, patch_size
 ):
+    _assert_exact_gradients(readout, bidirectional, masked, dropout, patch_size)
+
+
+# The skip: per step and many-to-one, ragged, with patches, dropout and noise,
+# and a window longer than the sequences (T = 4).
+SKIP_OPTIONS = [
+    (None, False, True, 0.0, 1, 2),
+    (None, True, True, 0.3, 1, 1),
+    (None, False, False, 0.0, 1, 5),
+    ("last", False, True, 0.3, 1, 3),
+    ("mean_max", True, True, 0.3, 3, 2),
+    ("last", False, False, 0.0, 2, 1),
+    ("max", True, True, 0.0, 1, 5),
+]
+
+
+@pytest.mark.parametrize(
+    "readout, bidirectional, masked, dropout, patch_size, skip",
+    SKIP_OPTIONS,
+    ids=[
+        f"{r}-bi{int(b)}-mask{int(m)}-drop{d}-patch{p}-skip{k}"
+        for r, b, m, d, p, k in SKIP_OPTIONS
+    ],
+)
+def test_skip_gradients_match_finite_differences(
+    readout, bidirectional, masked, dropout, patch_size, skip
+):
+    _assert_exact_gradients(
+        readout, bidirectional, masked, dropout, patch_size, skip=skip
+    )
+
+
+def _assert_exact_gradients(
+    readout, bidirectional, masked, dropout, patch_size, skip=0
+):
+    """Every weight's gradient and that of the input match finite
+    differences, with the L2 penalty, and padded steps get no gradient."""
     net = _network(
         readout,
         bidirectional,
@@ -110,6 +147,7 @@ def test_gradients_match_finite_differences(
         dropout=dropout,
         weight_drop=dropout,
         input_noise=np.full(D, dropout) if dropout else None,
+        skip=skip,
     )
     params, X, mask, targets, sample_weight = _problem(net, masked)
 
@@ -343,3 +381,89 @@ def test_network_size_check_counts_every_weight(
     monkeypatch.setattr(_validation, "MAX_WEIGHTS", n_weights - 1)
     with pytest.raises(ValueError, match=re.escape(f"network of {n_weights:.3g} w")):
         check_network_size(*sizes, **options)
+
+
+def _lags(X, k):
+    """``x[t], x[t-1], ..., x[t-k+1]`` side by side, zeros before step 0."""
+    N, T, D = X.shape
+    padded = np.concatenate([np.zeros((N, k, D)), X], axis=1)
+    return np.concatenate([padded[:, k - j : k - j + T] for j in range(k)], axis=2)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_per_step_skip_reads_the_recent_steps(bidirectional):
+    """A per-step network with ``skip=k`` reads its states at each step, then
+    the inputs of the k steps up to it (most recent first); zeros at padded
+    steps, whose inputs never reach a real step."""
+    k = 2
+    net = _network(None, bidirectional, skip=k)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    X[~mask] = 1e3  # would show if read
+    z, _ = net.features(params, X, mask)
+    h, _ = _network(None, bidirectional).features(params, X, mask)
+    assert z.shape == (N, T, net.n_readout) and net.n_readout == h.shape[2] + k * D
+    assert_array_equal(z[:, :, : h.shape[2]], h)
+    expected = _lags(np.where(mask[:, :, None], X, 0), k)
+    expected[~mask] = 0
+    assert_array_equal(z[:, :, h.shape[2] :], expected)
+
+
+@pytest.mark.parametrize("readout", ["last", "mean_max"])
+@pytest.mark.parametrize("patch_size", [1, 3])
+def test_many_to_one_skip_reads_the_last_real_steps(readout, patch_size):
+    """A many-to-one network reads the inputs of the ``skip`` steps up to
+    each sequence's last real step, before patching (zeros before its first
+    step), as it reads each sequence alone."""
+    k = 3
+    net = _network(readout, True, patch_size=patch_size, skip=k)
+    params, X, mask, _, _ = _problem(net, masked=True)
+    X[~mask] = 1e3
+    z, _ = net.features(params, X, mask)
+    assert z.shape == (N, net.n_readout)
+    plain = _network(readout, True, patch_size=patch_size)
+    n_z = plain.n_readout
+    assert_array_equal(z[:, :n_z], plain.features(params, X, mask)[0])
+    for i, n in enumerate(LENGTHS):
+        assert_array_equal(z[i, n_z:], _lags(X[i : i + 1, :n], k)[0, -1])
+    assert_allclose(z, _unpadded(net, params, X, LENGTHS), rtol=1e-12, atol=1e-14)
+
+
+def test_skip_reads_the_noisy_inputs_and_takes_no_dropout():
+    net = _network("last", False, n_layers=1, skip=1, dropout=0.9)
+    net.input_noise = np.ones(D)
+    params, X, _, _, _ = _problem(net, masked=False)
+    draws = net.draw(X.shape, X.dtype, np.random.RandomState(0))
+    z, _ = net.features(params, X, draws=draws)
+    assert_array_equal(z[:, -D:], X[:, -1] + draws.noise[:, -1])
+
+
+def test_skip_weights_are_head_rows_and_part_of_the_architecture():
+    net = _network(None, True, skip=2)
+    spec = net.spec()
+    assert spec[-2].shape == (2 * H + 2 * D, K) and spec[-2].role == "output"
+    params = net.initialize(np.random.RandomState(0), np.float64)
+    assert params[-2].shape == spec[-2].shape
+    assert net.describe().endswith(", skip=2")
+    assert "skip" not in _network(None, True).describe()
+    # A network pickled before the option existed has no skip.
+    old = _network(None, True)
+    del old.skip
+    assert old.skip == 0 and old.n_readout == 2 * H
+    with pytest.raises(ValueError, match="no per-step skip"):
+        _network(None, False, patch_size=2, skip=1)
+
+
+@pytest.mark.parametrize("readout", ["last", None])
+def test_network_size_check_counts_the_skip(readout, monkeypatch):
+    net = _network(readout, True, n_inputs=5, skip=3)
+    n_weights = sum(int(np.prod(w.shape)) for w in net.spec())
+    options = {
+        "weight_shapes": CELLS["lstm"].weight_shapes,
+        "n_directions": 2,
+        "n_readout": net.n_readout,
+    }
+    monkeypatch.setattr(_validation, "MAX_WEIGHTS", n_weights)
+    check_network_size(H, 2, 5, K, **options)
+    monkeypatch.setattr(_validation, "MAX_WEIGHTS", n_weights - 1)
+    with pytest.raises(ValueError, match="network of"):
+        check_network_size(H, 2, 5, K, **options)

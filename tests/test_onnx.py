@@ -722,3 +722,139 @@ def test_gru_regressor_and_tagger_match():
     inputs = onnx_inputs(Xt)
     label, proba = _session(to_onnx(tagger)).run(None, inputs)
     _assert_tagger_parity(tagger, label, proba, Xt, inputs["sequence_lens"])
+
+
+# ---------------------------------------------------------------------------
+# Argument checks of the helpers (issue 26)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [1e39, -1e39, np.finfo(np.float64).max])
+def test_onnx_inputs_refuse_values_float32_cannot_hold(value):
+    X = np.zeros((2, 3, 1))
+    X[1, 2, 0] = value
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="too large for float32.*3.403e\\+38"):
+            onnx_inputs(X)
+    assert np.isfinite(onnx_inputs(X, dtype=np.float64)["X"]).all()
+
+
+@pytest.mark.parametrize(
+    "outputs, lens, error, match",
+    [
+        (np.zeros((2, 3)), [-1, 2], ValueError, r"sequence_lens\[0\] == -1"),
+        (np.zeros((2, 3)), [4, 2], ValueError, r"sequence_lens\[0\] == 4"),
+        (np.zeros((2, 3)), [1], ValueError, r"sequence_lens\.shape"),
+        (np.zeros((2, 3)), [1, 2, 3], ValueError, r"sequence_lens\.shape"),
+        (np.zeros((2, 3)), [[1, 2]], ValueError, r"sequence_lens\.shape"),
+        (np.zeros((2, 3)), [1.5, 2], TypeError, "must hold integers"),
+        (np.zeros((2, 3)), [True, False], TypeError, "must hold integers"),
+        (np.zeros((2, 3)), [[1], [2, 3]], ValueError, "not a rectangular"),
+        (np.zeros(2), [1, 1], ValueError, "one row per time step"),
+    ],
+)
+def test_unpad_refuses_lengths_that_do_not_fit_the_outputs(outputs, lens, error, match):
+    with pytest.raises(error, match=match):
+        unpad(outputs, lens)
+
+
+def test_unpad_keeps_lengths_from_zero_to_all_steps():
+    out = unpad(np.arange(6).reshape(2, 3), np.array([0, 3], dtype=np.int32))
+    assert [o.tolist() for o in out] == [[], [3, 4, 5]]
+
+
+@pytest.mark.parametrize(
+    "target_opset, error, match",
+    [
+        (1, ValueError, "target_opset=1 is not supported"),
+        (10, ValueError, "target_opset=10 is not supported"),
+        (10**6, ValueError, "is not supported"),
+        ("x", TypeError, "target_opset must be an int"),
+        (True, TypeError, "target_opset must be an int"),
+        (15.0, TypeError, "target_opset must be an int"),
+        ({"": 1}, ValueError, "target_opset=1 is not supported"),
+        ({"": "x"}, TypeError, "target_opset must be an int"),
+    ],
+)
+def test_to_onnx_refuses_target_opsets_it_cannot_build(target_opset, error, match):
+    X, y = _regression_data()
+    reg = LSTMSequenceRegressor(hidden_size=3, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    with pytest.raises(error, match=match):
+        to_onnx(reg, target_opset=target_opset)
+
+
+def test_to_onnx_lowest_opset_runs_in_onnxruntime():
+    from sklearn_lstm.onnx import MIN_OPSET
+
+    X, y = _regression_data()
+    reg = LSTMSequenceRegressor(hidden_size=3, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    session = ort.InferenceSession(
+        to_onnx(reg, target_opset=MIN_OPSET).SerializeToString()
+    )
+    (got,) = session.run(None, onnx_inputs(X))
+    assert_allclose(got, reg.predict(X), rtol=1e-4, atol=1e-4 * reg.target_scale_[0])
+
+
+@pytest.mark.parametrize("skip", [1, 3])
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_tagger_skip_matches(skip, bidirectional):
+    """The per-step skip (the inputs of the ``skip`` steps up to each step
+    next to the top layer's states) exports, on ragged, 3-D and unpadded
+    input."""
+    X, y = _tagging_data()
+    tagger = LSTMSequenceTagger(
+        hidden_size=4,
+        bidirectional=bidirectional,
+        skip=skip,
+        max_iter=5,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tagger.fit(X, y)
+    assert tagger.output_weights_.shape[0] == 4 * (1 + bidirectional) + 2 * skip
+    inputs = onnx_inputs(X)
+    label, proba = _session(to_onnx(tagger)).run(None, inputs)
+    _assert_tagger_parity(tagger, label, proba, X, inputs["sequence_lens"])
+    X3 = np.random.RandomState(2).normal(size=(20, 6, 2))
+    session = _session(to_onnx(tagger, sequence_lens=False, target_opset=12))
+    label, proba = session.run(None, {"X": X3.astype(np.float32)})
+    _assert_tagger_parity(tagger, label, proba, X3, np.full(len(X3), 6))
+
+
+@pytest.mark.parametrize("readout, patch_size", [("last", 1), ("mean_max", 3)])
+@pytest.mark.parametrize("sequence_lens", [True, False])
+def test_many_to_one_skip_matches(readout, patch_size, sequence_lens):
+    """A many-to-one network's skip (the inputs of the last real steps, read
+    before patching) exports: a fitted classifier given a skip of 3 steps
+    and random head rows for it."""
+    X, y = _data(n_timesteps=7)
+    clf = _fit(
+        _ragged(X),
+        y,
+        hidden_size=4,
+        readout=readout,
+        patch_size=patch_size,
+        max_iter=5,
+    )
+    rng = np.random.RandomState(0)
+    n_inputs = clf._network.n_inputs
+    clf._network.skip = 3
+    clf.output_weights_ = np.vstack(
+        [clf.output_weights_, rng.normal(size=(3 * n_inputs, 2))]
+    )
+    X_test = _ragged(_data(n_samples=40, seed=1)[0]) if sequence_lens else X[:30]
+    session = _session(to_onnx(clf, sequence_lens=sequence_lens))
+    inputs = onnx_inputs(X_test)
+    if not sequence_lens:
+        del inputs["sequence_lens"]
+    label, proba = session.run(None, inputs)
+    assert_allclose(proba, clf.predict_proba(X_test), rtol=0, atol=1e-5)
+    assert_array_equal(label, clf.predict(X_test))

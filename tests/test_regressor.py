@@ -57,8 +57,9 @@ def test_multi_output(data):
     reg = LSTMSequenceRegressor(**FAST).fit(X, Y)
     pred = reg.predict(X)
     assert pred.shape == (len(y), 2)
-    # both directions' last states, 8 units each, to two outputs
-    assert reg.output_weights_.shape == (16, 2)
+    # both directions' last states, 8 units each, then the skip (5 steps of
+    # 2 features), to two outputs
+    assert reg.output_weights_.shape == (16 + 5 * 2, 2)
     assert r2_score(Y, pred, multioutput="raw_values").min() > 0.9
 
 
@@ -136,7 +137,11 @@ def test_zero_weight_samples_do_not_count(data):
 def test_transform_is_what_the_output_layer_reads(data, readout, bidirectional):
     X, y = data
     reg = LSTMSequenceRegressor(
-        hidden_size=4, readout=readout, bidirectional=bidirectional, max_iter=2
+        hidden_size=4,
+        readout=readout,
+        bidirectional=bidirectional,
+        max_iter=2,
+        skip=0,
     ).fit(X, y)
     Z = reg.transform(X)
     width = (8 if bidirectional else 4) * (2 if readout == "mean_max" else 1)
@@ -164,3 +169,86 @@ def test_float32_predictions_are_float32(data):
     reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 2}).fit(X.astype(np.float32), y)
     assert reg.predict(X).dtype == np.float32
     assert reg.transform(X).dtype == np.float32
+
+
+# -- window normalization (RevIN) and the skip (highway) ----------------------
+
+
+def _trending_windows(n=300, window=12, seed=0):
+    """Windows of a random walk with drift and the value after each."""
+    rng = np.random.RandomState(seed)
+    series = np.cumsum(0.5 + rng.normal(size=n))
+    X = np.lib.stride_tricks.sliding_window_view(series[:-1], window)
+    return X, series[window:]
+
+
+def test_window_norm_auto_follows_the_targets():
+    X, y = _trending_windows()
+    reg = LSTMSequenceRegressor(**FAST, window_norm="auto")
+    assert reg.fit(X, y).window_norm_ == "last"
+    rng = np.random.RandomState(0)
+    noise = rng.normal(size=len(y))
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 2}, window_norm="auto")
+    reg.fit(X, noise)
+    assert reg.window_norm_ is None
+
+
+@pytest.mark.parametrize("window_norm", ["last", "mean"])
+def test_window_norm_is_affine_equivariant(window_norm):
+    # each window is normalized by its own location and scale: a series
+    # shifted and scaled gives the same network and the mapped predictions
+    X, y = _trending_windows()
+    params = {**FAST, "max_iter": 5, "window_norm": window_norm}
+    reg = LSTMSequenceRegressor(**params).fit(X, y)
+    moved = LSTMSequenceRegressor(**params).fit(3 * X + 100, 3 * y + 100)
+    assert_allclose(moved.predict(3 * X + 100), 3 * reg.predict(X) + 100, rtol=1e-6)
+
+
+def test_window_norm_forecasts_beyond_the_training_range():
+    X, y = _trending_windows(400)
+    train, test = slice(0, 250), slice(250, None)
+    errors = {}
+    for window_norm in [None, "last"]:
+        reg = LSTMSequenceRegressor(
+            hidden_size=8, max_iter=60, window_norm=window_norm, random_state=0
+        ).fit(X[train], y[train])
+        errors[window_norm] = np.sqrt(np.mean((reg.predict(X[test]) - y[test]) ** 2))
+    assert errors["last"] < 0.5 * errors[None]
+
+
+def test_skip_auto_reads_every_step():
+    X, y = _trending_windows()
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 2}).fit(X, y)
+    assert reg._network.skip == X.shape[1]
+    assert reg.output_weights_.shape == (2 * 8 + X.shape[1], 1)
+    assert reg.transform(X).shape == (len(X), 2 * 8 + X.shape[1])
+    off = LSTMSequenceRegressor(**{**FAST, "max_iter": 2, "skip": 0}).fit(X, y)
+    assert off.output_weights_.shape == (16, 1)
+
+
+@pytest.mark.parametrize("window_norm", ["last", "mean", None])
+def test_window_and_skip_gradients_match_finite_differences(window_norm):
+    from sklearn_lstm._testing import numerical_gradient
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(6, 4, 2)) + 5
+    X[0, 3:] = np.nan  # one shorter sequence
+    y = rng.normal(size=(6, 2))
+    reg = LSTMSequenceRegressor(
+        hidden_size=3, window_norm=window_norm, skip=3, max_iter=1, random_state=0
+    ).fit(X, y)
+    Xe, mask, targets, weights = reg._prepare_fit_data(X, y, None, False, None, False)
+    loss, grads = reg._loss_grad(Xe, mask, targets, weights)
+    for param, grad in zip(reg._params, grads):
+        num = numerical_gradient(
+            lambda: reg._loss_grad(Xe, mask, targets, weights)[0], param, 1.0, h=1e-6
+        )
+        assert_allclose(grad, num, rtol=1e-4, atol=1e-7)
+
+
+@pytest.mark.parametrize("params", [{"window_norm": None, "skip": 0}, {}])
+def test_options_off_is_the_previous_network(params):
+    X, y = _sum_data()
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 2, **params}).fit(X, y)
+    if params:
+        assert reg.window_norm_ is None and reg._network.skip == 0

@@ -23,10 +23,11 @@ import pickle
 import threading
 import tracemalloc
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from estimator_cases import CASES
+from estimator_cases import CASES, TRANSFORMER_CASES
 from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV
@@ -60,7 +61,8 @@ def _fitted(case):
 
 def _outputs(est, X, case_name):
     """Every prediction method of the estimator on ``X``, by method name."""
-    return {m: getattr(est, m)(X) for m in CASES[case_name].output_methods}
+    case = CASES[case_name] if case_name in CASES else TRANSFORMER_CASES[case_name]
+    return {m: getattr(est, m)(X) for m in case.output_methods}
 
 
 def _assert_same_outputs(got, expected):
@@ -137,7 +139,13 @@ def _battery():
 def test_bad_input_raises_and_leaves_estimator_alone(
     estimator_case, bad_name, method, start
 ):
-    case = estimator_case
+    _check_bad_input(estimator_case, bad_name, method, start)
+
+
+def _check_bad_input(case, bad_name, method, start):
+    """``bad_name`` of the case raises its error from ``method``, leaving the
+    estimator exactly as it was (fitted: predicting as before; unfitted:
+    still not fitted)."""
     bad = case.bad_inputs[bad_name]
     X_bad, y_bad = bad.make(case.X, case.y)
     fitted = start == "fitted"
@@ -714,3 +722,174 @@ def test_early_stopping_scores_with_sample_weights(estimator_case, monkeypatch):
     est.fit(case.X, case.y, sample_weight=sw)
     assert weights and len(np.unique(weights[0])) > 1, "weights were dropped"
     assert (seen["stratify"] is not None) == is_classifier(est)
+
+
+# ---------------------------------------------------------------------------
+# Families of issue 26: each has a test here or inputs in estimator_cases.py
+# ---------------------------------------------------------------------------
+
+
+def _no_warnings():
+    """A context in which any warning but a ConvergenceWarning is an error."""
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("error")
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    return ctx
+
+
+def _assert_finite(out, name):
+    for a in _arrays(out):
+        if a.dtype.kind == "f":
+            assert np.isfinite(a).all(), name
+
+
+@pytest.mark.parametrize(
+    "estimator_case, input_name",
+    [(name, i) for name, case in CASES.items() for i in case.predict_inputs],
+    indirect=["estimator_case"],
+)
+def test_steps_near_the_float_limits_predict_without_overflow(
+    estimator_case, input_name
+):
+    """Steps of 1e308 (or 5e-324) to a model fitted on ordinary data: finite
+    outputs of the right length and no overflow warning from the products of
+    the network."""
+    case = estimator_case
+    est = _fitted(case)
+    X = case.predict_inputs[input_name](case.X)
+    ctx = _no_warnings()
+    try:
+        outputs = _outputs(est, X, case.name)
+    finally:
+        ctx.__exit__(None, None, None)
+    for name, out in outputs.items():
+        assert len(out) == len(X), name
+        _assert_finite(out, name)
+    if case.proba_method is not None:
+        for p in _arrays(outputs[case.proba_method]):
+            assert ((p >= 0) & (p <= 1)).all()
+
+
+@pytest.mark.parametrize(
+    "estimator_case, scale",
+    [(name, s) for name, case in CASES.items() for s in case.target_scales],
+    indirect=["estimator_case"],
+)
+def test_scale_of_the_targets_gives_the_same_model(estimator_case, scale):
+    """Targets times 1e-200 or 1e300 are standardized relative to their
+    magnitude: the same network, predictions in their units (not about 0.05,
+    nor inf)."""
+    case = estimator_case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", RuntimeWarning)
+        reference = case.make_estimator().fit(case.X, case.y)
+        est = case.make_estimator().fit(case.X, case.y * scale)
+        pred = est.predict(case.X)
+    for p, q in zip(est._params, reference._params):
+        np.testing.assert_allclose(p, q, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(est.target_scale_, reference.target_scale_ * scale)
+    np.testing.assert_allclose(pred, reference.predict(case.X) * scale, rtol=1e-6)
+
+
+def test_padding_in_every_sequence_keeps_the_steps(estimator_case):
+    """A NaN step that ends every sequence is padding: the outputs are those
+    of the unpadded input, and per-step outputs are a list of one array per
+    sequence of its real steps (as for any padded input), not an array."""
+    case = estimator_case
+    if not (case.variable_length and case.array_input):
+        pytest.skip(f"{case.name} does not read NaN padding")
+    est = _fitted(case)
+    X = case.X
+    padded = np.concatenate([X, np.full((len(X), 1, X.shape[2]), np.nan)], axis=1)
+    expected = _outputs(est, list(X), case.name)
+    _assert_same_outputs(_outputs(est, padded, case.name), expected)
+
+
+# -- the transformers of sequences ---------------------------------------------
+
+
+def _transformer_case(name):
+    case = TRANSFORMER_CASES[name]
+    X, y = case.make_data()
+    return SimpleNamespace(**case._asdict(), X=X, y=y)
+
+
+def _transformer_battery():
+    for case_name, case in TRANSFORMER_CASES.items():
+        for bad_name, bad in case.bad_inputs.items():
+            for method in bad.methods:
+                if not hasattr(case.make_estimator(), method) and method != "predict":
+                    continue
+                for start in bad.starts or _DEFAULT_STARTS[method]:
+                    yield pytest.param(
+                        case_name,
+                        bad_name,
+                        method,
+                        start,
+                        id=f"{case_name}-{bad_name}-{method}-{start}",
+                    )
+
+
+@pytest.mark.parametrize(
+    "case_name, bad_name, method, start", list(_transformer_battery())
+)
+def test_transformer_bad_input_raises_and_leaves_it_alone(
+    case_name, bad_name, method, start
+):
+    """The battery of the estimators, for the scalers: a failed fit leaves
+    no fitted state (NotFittedError, not AttributeError), a failed refit or
+    partial_fit the statistics of before."""
+    _check_bad_input(_transformer_case(case_name), bad_name, method, start)
+
+
+def _real_steps_per_sequence(out):
+    """The real steps of each sequence of a transformer's output, as arrays
+    of shape (n_steps, n_features): padding dropped, a 2-D (univariate)
+    input read as one feature."""
+    sequences = out if isinstance(out, list) else list(out)
+    steps = [
+        np.reshape(np.asarray(s, dtype=np.float64), (len(s), -1)) for s in sequences
+    ]
+    return [s[~np.isnan(s).all(axis=1)] for s in steps]
+
+
+@pytest.mark.parametrize(
+    "case_name, valid_name",
+    [(name, v) for name, case in TRANSFORMER_CASES.items() for v in case.valid_inputs],
+)
+def test_transformer_valid_input_keeps_its_form(case_name, valid_name):
+    """Output in the form of the input (the padding steps kept, even when
+    every sequence ends in one), finite, without a warning, and standardized
+    for values of any magnitude (1e-200 next to 1e100 included)."""
+    case = _transformer_case(case_name)
+    X, y = case.valid_inputs[valid_name](case.X, case.y)
+    est = case.make_estimator()
+    ctx = _no_warnings()
+    try:
+        out = est.fit(X, y).transform(X)
+        back = est.inverse_transform(out) if hasattr(est, "inverse_transform") else X
+    finally:
+        ctx.__exit__(None, None, None)
+    assert type(out) is (list if isinstance(X, list) else np.ndarray)
+    for got, x in zip(_arrays(out), _arrays(X) if isinstance(X, list) else [X]):
+        x = np.asarray(x)
+        assert got.shape == x.shape
+        assert_array_equal(np.isnan(got), np.isnan(x.astype(float)))
+        assert np.isfinite(got[~np.isnan(x.astype(float))]).all()
+    if hasattr(est, "inverse_transform"):
+        for a, b in zip(_arrays(back), _arrays(X) if isinstance(X, list) else [X]):
+            b = np.asarray(b, dtype=float)
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=0)
+    if "subnormal" in valid_name:
+        return  # rounded to a few values: no more standard deviation of 1
+    per_sequence = _real_steps_per_sequence(out)
+    groups = (
+        per_sequence if case.standardizes == "each" else [np.concatenate(per_sequence)]
+    )
+    for values in groups:
+        values = values.astype(np.float64)
+        std = values.std(axis=0)
+        assert np.all(np.abs(values.mean(axis=0)) < 1e-5), valid_name
+        assert np.all((np.abs(std - 1) < 1e-4) | (std == 0)), (valid_name, std)

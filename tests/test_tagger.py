@@ -76,9 +76,11 @@ def test_nan_padding_gives_lists_like_a_list(parity):
         padded[i, : len(s)] = s
     for got, expected in zip(tagger.predict(padded), tagger.predict(seqs)):
         assert_array_equal(got, expected)
-    # A step's label depends only on the steps before it (not bidirectional).
-    for p, full in zip(tagger.predict(seqs), tagger.predict(X[:6])):
-        assert_array_equal(p, full[: len(p)])
+    # Unidirectional, a step's label depends only on the steps before it.
+    forward = LSTMSequenceTagger(hidden_size=4, bidirectional=False, max_iter=2)
+    forward.fit(X[:20], y[:20])
+    for p, full in zip(forward.predict_proba(seqs), forward.predict_proba(X[:6])):
+        assert_allclose(p, full[: len(p)], rtol=1e-12)
 
 
 @pytest.mark.parametrize("form", ["list", "2d", "padded_2d"])
@@ -163,8 +165,8 @@ def test_bidirectional_reads_the_future():
     X = rng.randint(0, 2, size=(200, 8))
     y = np.concatenate([X[:, 1:], np.zeros((200, 1), dtype=int)], axis=1)
     params = {"hidden_size": 8, "max_iter": 40, "random_state": 0}
-    forward = LSTMSequenceTagger(**params).fit(X, y)
-    both = LSTMSequenceTagger(**params, bidirectional=True).fit(X, y)
+    forward = LSTMSequenceTagger(**params, bidirectional=False).fit(X, y)
+    both = LSTMSequenceTagger(**params).fit(X, y)  # bidirectional by default
     assert both.score(X, y) > 0.99
     assert forward.score(X, y) < 0.8
 
@@ -175,3 +177,31 @@ def test_y_of_another_length_raises(parity):
         tagger.score([X[0, :2], X[1, :3]], [y[0, :1], y[1, :3]])
     with pytest.raises(ValueError, match="longest sequence of X has 3"):
         tagger.score([X[0, :2], X[1, :3]], y[:2, :2])
+
+
+@pytest.mark.parametrize("skip", [0, 1, 3])
+def test_skip_is_the_head_reading_the_recent_inputs(skip):
+    """With ``skip`` the softmax layer has rows for the inputs of the
+    ``skip`` steps up to each step; a 0 skip reads the states only. Warm
+    starts keep it: another skip is another architecture."""
+    X, y = _parity_data(20, 5, seed=4)
+    tagger = LSTMSequenceTagger(hidden_size=4, skip=skip, max_iter=2, random_state=0)
+    tagger.fit(X[:, :, None], y)
+    assert tagger.output_weights_.shape == (2 * 4 + skip, 2)
+    tagger.set_params(warm_start=True, skip=skip + 1)
+    with pytest.raises(ValueError, match="Cannot continue training"):
+        tagger.fit(X[:, :, None], y)
+
+
+def test_skip_alone_is_a_per_step_linear_model():
+    """With the recurrent rows of the head at zero, the tagger's logits are a
+    linear function of the current step's encoded inputs."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(10, 6, 3))
+    tagger = LSTMSequenceTagger(hidden_size=4, max_iter=2, random_state=0)
+    tagger.fit(X, (X[:, :, 0] > 0).astype(int))
+    tagger.output_weights_[: 2 * 4] = 0
+    W, b = tagger.output_weights_[2 * 4 :], tagger.output_bias_
+    encoded = tagger._encoder.transform(X, None)
+    expected = np.exp(encoded @ W + b)
+    assert_allclose(tagger.predict_proba(X), expected / expected.sum(-1, keepdims=True))
