@@ -104,7 +104,7 @@ class LSTMSequenceRegressor(
         some regression benchmarks and hurt on others (see the benchmark
         notes).
 
-    window_norm : {'auto', 'last', 'mean'} or None, default=None
+    window_norm : {'auto', 'last', 'mean'} or None, default='auto'
         Reversible per-window normalization (RevIN): each sequence's features
         less their own last real value ('last') or mean ('mean'), over their
         own standard deviation (at least a tenth of the feature's over the
@@ -381,7 +381,7 @@ class LSTMSequenceRegressor(
         patch_size="auto",
         standardize=True,
         normal_scores=False,
-        window_norm=None,
+        window_norm="auto",
         skip="auto",
         input_noise=0.0,
         dropout=0.0,
