@@ -119,19 +119,25 @@ class AdamOptimizer(BaseOptimizer):
     def _get_updates(self, grads):
         """Bias-corrected ``-lr * m / (sqrt(v) + eps)``."""
         self.t += 1
-        self.ms = [
-            self.beta_1 * m + (1 - self.beta_1) * g for m, g in zip(self.ms, grads)
-        ]
-        self.vs = [
-            self.beta_2 * v + (1 - self.beta_2) * (g * g)
-            for v, g in zip(self.vs, grads)
-        ]
         lr = (
             self.learning_rate
             * math.sqrt(1 - self.beta_2**self.t)
             / (1 - self.beta_1**self.t)
         )
-        return [-lr * m / (np.sqrt(v) + self.epsilon) for m, v in zip(self.ms, self.vs)]
+        updates = []
+        # In place, in the order of the textbook expressions (the same
+        # roundings): m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, then
+        # -lr m / (sqrt(v) + eps).
+        for m, v, g in zip(self.ms, self.vs, grads):
+            m *= self.beta_1
+            m += (1 - self.beta_1) * g
+            v *= self.beta_2
+            v += (1 - self.beta_2) * (g * g)
+            update = np.sqrt(v)
+            update += self.epsilon
+            np.divide(-lr * m, update, out=update)
+            updates.append(update)
+        return updates
 
 
 class RMSpropOptimizer(BaseOptimizer):
