@@ -189,14 +189,17 @@ def _timed_fit_score(model, X_train, y_train, X_test, y_test):
 def _minirocket_runs(F_train, y_train, F_test, y_test, n_channels, seeds):
     """aeon's ``MiniRocketClassifier()`` (default parameters plus
     ``random_state``) on the resampled series of ``flatten``, as
-    ``(n, channels, T)``: it reads series of one length only. numba compiles
+    ``(n, channels, T)``: it reads series of one length only, of at least 9
+    steps. numba compiles
     its kernels on a first fit of two series, outside the timing."""
     from aeon.classification.convolution_based import MiniRocketClassifier
 
     def series(F):
-        return np.ascontiguousarray(
-            F.reshape(len(F), -1, n_channels).transpose(0, 2, 1)
-        )
+        A = F.reshape(len(F), -1, n_channels).transpose(0, 2, 1)
+        # MiniRocket's kernels span 9 steps: shorter series (the digits' 8
+        # rows) get zeros after their end, as aeon asks
+        A = np.pad(A, ((0, 0), (0, 0), (0, max(0, 9 - A.shape[2]))))
+        return np.ascontiguousarray(A)
 
     A_train, A_test = series(F_train), series(F_test)
     warm = np.unique(y_train, return_index=True)[1][:2]

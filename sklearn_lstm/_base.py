@@ -398,17 +398,9 @@ class BaseRecurrentNetwork(
             yield (X, mask, targets, sample_weight), val, n_samples, batch_size, shards
 
     def _validation_split(self, n_samples, targets):
-        """Indices of the training and validation parts, stratified for
-        classifiers of whole sequences."""
-        stratify = None
-        if is_classifier(self) and targets.ndim == 2:
-            stratify = targets.argmax(axis=1)
-        idx_train, idx_val = train_test_split(
-            np.arange(n_samples),
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
-        )
+        """Indices of the training and validation parts
+        (:meth:`_held_out`), refused when the validation part is too small."""
+        idx_train, idx_val = self._held_out(n_samples, targets)
         if len(idx_val) < 2:
             raise ValueError(
                 f"The validation set is too small ({len(idx_val)} samples) with "
@@ -416,6 +408,20 @@ class BaseRecurrentNetwork(
                 "samples; increase validation_fraction or disable early_stopping."
             )
         return idx_train, idx_val
+
+    def _held_out(self, n_samples, targets):
+        """Indices of the training and validation parts: a random draw of
+        ``validation_fraction``, stratified for classifiers of whole
+        sequences."""
+        stratify = None
+        if is_classifier(self) and targets.ndim == 2:
+            stratify = targets.argmax(axis=1)
+        return train_test_split(
+            np.arange(n_samples),
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
+        )
 
     def _minibatches(self, train, batch_size):
         """The (shuffled) minibatches of sequences of an epoch, each cut to its

@@ -1,5 +1,7 @@
 """LSTM regressor for sequences."""
 
+import math
+
 import numpy as np
 from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
@@ -195,7 +197,11 @@ class LSTMSequenceRegressor(
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the training data and
         stop when its R² (weighted by ``sample_weight``) stops improving. The
-        weights of the best epoch are kept.
+        weights of the best epoch are kept. The held-out part is drawn at
+        random, except for windows of a series (``window_norm_`` not None):
+        then it is the last windows, in the order given, since a window
+        drawn at random overlaps its neighbours left in training and its
+        score would reward memorizing them.
 
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
@@ -586,6 +592,14 @@ class LSTMSequenceRegressor(
             "normal_scores": self.normal_scores,
             "window_norm": self.window_norm_,
         }
+
+    def _held_out(self, n_samples, targets):
+        """The base class's random draw, or for windows of a series the
+        last ``validation_fraction`` of them (see ``early_stopping``)."""
+        if self.window_norm_ is None:
+            return super()._held_out(n_samples, targets)
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        return np.arange(n_samples - n_val), np.arange(n_samples - n_val, n_samples)
 
     def _validation_score(self, val):
         X, mask, targets, sample_weight = val

@@ -193,6 +193,21 @@ def test_window_norm_auto_follows_the_targets():
     assert reg.window_norm_ is None
 
 
+def test_early_stopping_holds_out_the_last_windows_of_a_series():
+    """Windows of a series are held out in time order (a random draw
+    overlaps the training windows); other sequences at random."""
+    X, y = _trending_windows()
+    n_val = int(np.ceil(0.1 * len(X)))
+    last = np.arange(len(X) - n_val, len(X))
+    reg = LSTMSequenceRegressor(**FAST, window_norm="last", early_stopping=True)
+    train, val = reg.fit(X, y)._validation_split(len(X), None)
+    assert_array_equal(val, last)
+    assert_array_equal(train, np.arange(len(X) - n_val))
+    reg = LSTMSequenceRegressor(**FAST, window_norm=None, early_stopping=True)
+    _, val = reg.fit(X, y)._validation_split(len(X), None)
+    assert len(val) == n_val and not np.array_equal(np.sort(val), last)
+
+
 @pytest.mark.parametrize("window_norm", ["last", "mean"])
 def test_window_norm_is_affine_equivariant(window_norm):
     # each window is normalized by its own location and scale: a series
