@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import (
     _check_partial_fit_first_call,
     check_classification_targets,
 )
-from sklearn.utils.validation import check_consistent_length, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ._activations import log_softmax, softmax
 from ._base import (
@@ -27,7 +27,13 @@ from ._base import (
 )
 from ._network import resolve_patch_size
 from ._training import _check_partial_fit
-from ._validation import check_labels, check_sequences, check_weights
+from ._validation import (
+    check_classes,
+    check_labels,
+    check_sequences,
+    check_true_labels,
+    check_weights,
+)
 
 
 class LSTMSequenceClassifier(
@@ -498,14 +504,10 @@ class LSTMSequenceClassifier(
     def _validate_fit_data(self, X, y, sample_weight, *, reset, incremental, classes):
         model_dtype = None if reset else self.output_weights_.dtype
         X, mask, y = check_sequences(self, X, y, reset=reset, model_dtype=model_dtype)
-        check_labels(y)
+        y = check_labels(y)
         check_classification_targets(y)
         if incremental:
-            if classes is not None and np.size(classes) == 0:
-                raise ValueError(
-                    "classes is empty: the first call to partial_fit needs every "
-                    "class that will ever appear."
-                )
+            classes = check_classes(classes)
             if self.class_weight == "balanced":
                 raise ValueError(
                     "class_weight='balanced' is not available in partial_fit: the "
@@ -639,9 +641,10 @@ class LSTMSequenceClassifier(
     def score(self, X, y, sample_weight=None):
         """Mean accuracy on the sequences ``X`` and their labels ``y``.
 
-        As :meth:`~sklearn.base.ClassifierMixin.score`, with ``sample_weight``
-        checked as in :meth:`fit`: negative, NaN, infinite or all-zero weights
-        raise instead of giving a meaningless accuracy.
+        As :meth:`~sklearn.base.ClassifierMixin.score`, with ``y`` and
+        ``sample_weight`` checked as in :meth:`fit`: labels that are None,
+        NaN or mix strings and numbers, and negative, NaN, infinite or
+        all-zero weights raise instead of giving a meaningless accuracy.
 
         Parameters
         ----------
@@ -660,9 +663,11 @@ class LSTMSequenceClassifier(
         score : float
             Weighted fraction of the sequences labelled right.
         """
-        pred = self.predict(X)
-        check_consistent_length(pred, y)
-        sample_weight = check_weights(sample_weight, len(pred))
+        X, mask = self._validate_X(X)
+        # refused as in fit: None, mixed types, NaN; weights checked as in fit
+        y = check_true_labels(y, len(X))
+        sample_weight = check_weights(sample_weight, len(X))
+        pred = self.classes_[self._logits(X, mask).argmax(axis=1)]
         return float(accuracy_score(y, pred, sample_weight=sample_weight))
 
     def __sklearn_tags__(self):

@@ -810,8 +810,21 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         Returns
         -------
         perplexity : float
+
+        Raises
+        ------
+        ValueError
+            When the perplexity is beyond the largest float (a model that
+            gives the tokens of ``X`` a mean log-probability below -709):
+            :meth:`score` gives its logarithm.
         """
-        return float(np.exp(-self.score(X)))
+        score = self.score(X)
+        if -score > np.log(np.finfo(np.float64).max):
+            raise ValueError(
+                f"The perplexity of X, exp({-score:.6g}), overflows float64; "
+                f"score(X) gives its logarithm ({score:.6g})."
+            )
+        return float(np.exp(-score))
 
     def generate(
         self, prompt="", n_tokens=100, *, temperature=1.0, top_k=None, random_state=None

@@ -408,7 +408,13 @@ class SequenceNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             scaled = np.divide(out, np.sqrt(var), where=~constant, out=out.copy())
             out = np.multiply(out, largest, where=constant, out=scaled)
         else:
-            out *= largest
+            # centred in the units of X: beyond the largest float for values
+            # of opposite signs near it, which raise
+            with np.errstate(over="ignore"):
+                out *= largest
+            out = to_dtype(
+                np.where(weights > 0, out, 0), Xv.dtype, what="centred values"
+            )
         return _in_form_of(X, out, mask, shapes)
 
     def __sklearn_tags__(self):

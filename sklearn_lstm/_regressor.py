@@ -27,6 +27,7 @@ from ._validation import (
     check_sequences,
     check_targets,
     check_weights,
+    regression_score,
     standardize_targets,
     target_scaling,
     to_dtype,
@@ -629,6 +630,32 @@ class LSTMSequenceRegressor(
         # in the model's dtype; predictions beyond its range raise
         y = to_dtype(y, outputs.dtype, what="predictions")
         return y[:, 0] if self._single_output else y
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of :meth:`predict` on ``X``.
+
+        ``y`` and ``sample_weight`` are checked as :meth:`fit` checks them
+        (no negative weight, no None or string target), and the sums of
+        squares are computed in units of each target's largest magnitude,
+        so that targets near the float limits do not overflow.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_timesteps, n_features) or list
+            Test sequences.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True targets.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of the predictions, averaged over the targets uniformly.
+        """
+        return regression_score(y, self.predict(X), sample_weight)
 
     def transform(self, X):
         """What the output layer reads of each sequence (see ``readout``).

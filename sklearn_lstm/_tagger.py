@@ -17,7 +17,13 @@ from ._base import (
     resolve_weight_drop,
 )
 from ._training import _check_partial_fit
-from ._validation import Integers, check_labels, check_sequences, check_weights
+from ._validation import (
+    Integers,
+    check_classes,
+    check_labels,
+    check_sequences,
+    check_weights,
+)
 from ._validation import as_array as _as_array
 
 
@@ -466,8 +472,7 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
             assert_all_finite(labels, input_name="y")
         check_classification_targets(labels)
         if incremental and not hasattr(self, "classes_"):
-            if classes is not None:
-                _check_classes(classes)
+            classes = check_classes(classes)
             self._label_binarizer = LabelBinarizer().fit(
                 labels if classes is None else classes
             )
@@ -614,11 +619,17 @@ class LSTMSequenceTagger(BaseRecurrentNetwork):
         score : float
             Weighted fraction of the real steps labelled right.
         """
+        if y is None:
+            raise ValueError(
+                "score needs y, the true labels of the steps of X; got None."
+            )
         n_timesteps = _array_timesteps(X)
         X, mask, _ = self._validate_X(X)
         check_consistent_length(X, y)
         lengths = _lengths(X, mask)
         labels = _checked_step_labels(y, len(X), lengths, n_timesteps)
+        if labels.dtype.kind == "f":  # as in fit: NaN is no label
+            assert_all_finite(labels, input_name="y")
         # refused as in fit: negative, NaN, infinite or all-zero weights
         sample_weight = check_weights(sample_weight, len(X))
         pred = self.classes_[self._logits(X, mask).argmax(-1)]
@@ -653,7 +664,7 @@ def _checked_step_labels(y, n_samples, lengths, n_timesteps):
     real step (:func:`check_labels`). Labels given as lists are read one by
     one first: NumPy would turn a mix of numbers and strings into strings."""
     labels = _step_labels(y, n_samples, lengths, n_timesteps)
-    check_labels(labels)
+    labels = check_labels(labels)
     if not isinstance(y, np.ndarray) and labels.dtype != object:
         as_object = _step_labels(
             y, n_samples, lengths, n_timesteps, as_array=_object_labels
@@ -667,25 +678,25 @@ def _object_labels(y):
     return _as_array(y, "y", dtype=object)
 
 
-def _check_classes(classes):
-    """Refuse ``classes`` of ``partial_fit`` that are empty, mix types or hold
-    None, before scikit-learn's messages about samples and label types."""
-    if np.size(classes) == 0:
-        raise ValueError(
-            "classes is empty: the first call to partial_fit needs every label "
-            "that will ever appear."
-        )
-    check_labels(classes, name="classes")
+def _ndim(labels):
+    """``np.ndim(labels)``, or a ValueError naming ``y`` when ``labels`` is
+    ragged."""
+    return np.ndim(_as_array(labels, "y", dtype=object))
 
 
-def _step_labels(y, n_samples, lengths, n_timesteps, as_array=np.asarray):
+def _step_labels(y, n_samples, lengths, n_timesteps, as_array=None):
     """The labels of the real steps, sequence after sequence, as one 1-D array.
 
     ``n_timesteps`` is the number of time steps of an array ``X`` (None for a
     list), which a 2-D ``y`` must match.
     """
+    if as_array is None:  # a ragged y raises naming it, not NumPy's message
+
+        def as_array(values):
+            return _as_array(values, "y")
+
     check_consistent_length(lengths, y)
-    if isinstance(y, list | tuple) and any(np.ndim(y_i) != 0 for y_i in y):
+    if isinstance(y, list | tuple) and any(_ndim(y_i) != 0 for y_i in y):
         seqs = [as_array(y_i) for y_i in y]
         if any(s.ndim != 1 for s in seqs):
             raise ValueError(

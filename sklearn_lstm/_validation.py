@@ -6,13 +6,17 @@
   length).
 * :func:`check_weights` validates ``sample_weight`` and ``class_weight``
   together, with one message per problem.
-* :func:`check_labels` refuses class labels that mix types or hold None.
+* :func:`check_labels` refuses class labels that mix types or hold None;
+  :func:`check_true_labels` checks the labels given to ``score`` as ``fit``
+  checks them, :func:`check_classes` the ``classes`` of ``partial_fit``.
 * :class:`Integers` is ``Interval(Integral, ...)`` that refuses booleans, for
   the ``_parameter_constraints`` of counts and sizes; :func:`check_network_size`
   refuses networks too large to allocate, naming the parameters.
 * :func:`check_targets` turns regression targets into a float64 array, with
   one message per problem; :func:`target_scaling` gives their mean and
   scale, computed in units of their largest magnitude.
+* :func:`regression_score` is the R² of a regressor's ``score``, its targets
+  and weights checked, computed in units of the largest magnitude.
 * :func:`network_inputs` is what a network reads of validated sequences:
   encoded, and bounded so that no product of the network overflows.
 * :func:`restore_on_error` leaves an estimator exactly as it was when the
@@ -25,6 +29,8 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
+from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import check_array, check_X_y, validate_data
@@ -34,6 +40,10 @@ FLOAT_DTYPES = (np.float64, np.float32)
 # The most weights a network may have: 2**30 weights are 8 GiB in float64,
 # before the optimizer's state (two more copies for Adam) and the gradients.
 MAX_WEIGHTS = 2**30
+
+# Regression targets are at most the largest float over this: predictions up
+# to this many times the largest target stay finite (see target_scaling).
+_TARGET_HEADROOM = 16.0
 
 # Sample weights whose mean is outside [2**-_WEIGHT_RANGE, 2**_WEIGHT_RANGE]
 # are rescaled to mean 1 (see check_weights).
@@ -97,7 +107,24 @@ def check_sequences(
     y : ndarray of shape (n_samples,)
         Only when ``y`` is given.
     """
+    if (isinstance(X, dict | set | frozenset) and not sparse.issparse(X)) or (
+        hasattr(X, "__next__") and not hasattr(X, "__len__")
+    ):
+        raise TypeError(
+            "X must be an array of sequences or a list of them (array-like of "
+            f"shape (n_samples, n_timesteps[, n_features])); got a "
+            f"{type(X).__name__}."
+        )
+    if isinstance(X, np.ndarray) and X.dtype.kind == "f" and X.dtype.itemsize > 8:
+        # long doubles beyond float64 would become inf with a warning
+        X = _cast(X, np.float64, what="the dtype the estimators compute in")
     X = _as_list_of_sequences(X)
+    if isinstance(X, list | tuple) and len(X) == 0:
+        # check_array would say "Expected 2D array, got 1D array instead"
+        raise ValueError(
+            f"X is an empty {type(X).__name__}: 0 sample(s), while at least one "
+            "sequence is required."
+        )
     if _is_ragged(X):
         X = _pad_ragged(X, dtype)
     params = {
@@ -112,12 +139,19 @@ def check_sequences(
     }
     no_y = isinstance(y, str) and y == "no_validation"
     two_d = getattr(X, "ndim", None) == 2  # an array or a DataFrame
+    # check_array's fast finiteness check of y sums it, which warns for
+    # targets near the largest float (1e308 next to -1e308); it then checks
+    # element by element, which is right.
+    quiet = np.errstate(over="ignore", invalid="ignore")
     if reset or two_d:
         try:
-            if no_y:
-                X = validate_data(estimator, X, reset=reset, **params)
-            else:
-                X, y = validate_data(estimator, X, y, reset=reset, **params, **y_params)
+            with quiet:
+                if no_y:
+                    X = validate_data(estimator, X, reset=reset, **params)
+                else:
+                    X, y = validate_data(
+                        estimator, X, y, reset=reset, **params, **y_params
+                    )
         except ValueError as exc:
             if "features, but" not in str(exc):
                 raise
@@ -128,9 +162,11 @@ def check_sequences(
                 "for sequences of another length."
             ) from None
     elif no_y:  # a list of sequences, or 3-D: a network reads any length
-        X = check_array(X, **params)
+        with quiet:
+            X = check_array(X, **params)
     else:
-        X, y = check_X_y(X, y, **params, **y_params)
+        with quiet:
+            X, y = check_X_y(X, y, **params, **y_params)
     if X.ndim == 2:
         X = X[:, :, np.newaxis]
     elif X.ndim != 3:
@@ -161,7 +197,8 @@ def _cast(X, dtype, *, name="X", what="the dtype of the fitted model"):
         raise ValueError(
             f"Input {name} contains values too large for {dtype.name}, {what} "
             f"(largest: {np.finfo(dtype).max:.4g}); the largest magnitude in "
-            f"{name} is {np.nanmax(np.abs(X[overflow])):.4g}."
+            f"{name} is "
+            f"{np.format_float_scientific(np.nanmax(np.abs(X[overflow])), 3)}."
         )
     return cast
 
@@ -434,11 +471,20 @@ def check_labels(y, *, name="y"):
     (scikit-learn's says "Unknown label type: unknown").
 
     A list is read element by element, before NumPy would turn a mix of
-    numbers and strings into strings."""
+    numbers and strings into strings.
+
+    Returns
+    -------
+    y : the labels as given, except that an object array of numbers (as a
+        pandas column of objects gives) becomes an array of ints or floats:
+        scikit-learn reads an object array of numbers as labels of an
+        "unknown" type.
+    """
+    given = y
     if not isinstance(y, np.ndarray):
         y = as_array(y, name, dtype=object)
     if y.dtype != object:
-        return
+        return given
     for i, label in enumerate(y.ravel()):
         if label is None:
             raise ValueError(
@@ -450,6 +496,91 @@ def check_labels(y, *, name="y"):
             f"{name} mixes labels of different types ({', '.join(sorted(kinds))}); "
             "labels must be all strings or all numbers."
         )
+    if kinds == {"number"} and isinstance(given, np.ndarray):
+        return _numeric_labels(given, name)
+    return given
+
+
+def _numeric_labels(y, name):
+    """An object array of numbers as an array of ints or floats, or a
+    ValueError for NaN and for numbers neither holds (ints beyond 64 bits)."""
+    flat = y.ravel().tolist()
+    for i, label in enumerate(flat):
+        if np.asarray(label).dtype == object:
+            raise ValueError(
+                f"{name}[{i}] is {label!r:.40}, a number that neither int64 nor "
+                "float64 holds: pass such labels as strings."
+            )
+    out = np.asarray(flat)
+    if out.dtype == object:  # ints of int64 next to ints of uint64 only
+        out = np.asarray(flat, dtype=np.float64)
+    if out.dtype.kind == "f" and np.isnan(out).any():
+        raise ValueError(
+            f"Input {name} contains NaN (at index {np.flatnonzero(np.isnan(out))[0]})."
+        )
+    return out.reshape(y.shape)
+
+
+def check_classes(classes):
+    """The ``classes`` of ``partial_fit`` as a 1-D array (None stays None),
+    refused when empty, a single string, of another shape, or holding labels
+    that :func:`check_labels` refuses or NaN, before scikit-learn's messages
+    about samples and label types (an object array of ints would be of an
+    "unknown" type)."""
+    if classes is None:
+        return None
+    if isinstance(classes, str | bytes):
+        raise TypeError(
+            f"classes must be a list of every label, got a single "
+            f"{type(classes).__name__} {classes!r:.40}."
+        )
+    array = as_array(classes, "classes")
+    if array.size == 0:
+        raise ValueError(
+            "classes is empty: the first call to partial_fit needs every label "
+            "that will ever appear."
+        )
+    if array.ndim != 1:
+        raise ValueError(
+            f"classes must be 1-D, one entry per label; got an array of shape "
+            f"{array.shape}."
+        )
+    check_labels(classes, name="classes")  # a list element by element
+    array = check_labels(array, name="classes")
+    if array.dtype.kind == "f" and np.isnan(array).any():
+        raise ValueError("classes contains NaN: every label must be a value.")
+    return array
+
+
+def check_true_labels(y, n_samples, *, name="y"):
+    """The true labels given to a classifier's ``score``, as a 1-D array of
+    ``n_samples``, refused as :meth:`fit` refuses them: None, labels that mix
+    types or hold None, NaN, a ragged list, another shape."""
+    if y is None:
+        raise ValueError(
+            f"score needs {name}, the true labels of the sequences X; got None."
+        )
+    check_labels(y, name=name)  # a list element by element, before NumPy
+    y = check_labels(as_array(y, name), name=name)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one label per sequence); got an array of shape "
+            f"{y.shape}."
+        )
+    if y.dtype.kind == "f" and np.isnan(y).any():
+        raise ValueError(
+            f"Input {name} contains NaN (at index {np.flatnonzero(np.isnan(y))[0]})."
+        )
+    if y.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} is {y.dtype}.")
+    if len(y) != n_samples:
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{n_samples}, {len(y)}] (X, {name})."
+        )
+    return y
 
 
 def as_array(values, name, dtype=None):
@@ -593,43 +724,101 @@ def target_scaling(Y, sample_weight, dtype, *, name="y"):
     near the float limits (1e300) neither overflow nor underflow (1e-200):
     the scale is the standard deviation, or for a constant column the
     magnitude of its value if below 1, else 1. Targets whose largest
-    magnitude ``dtype`` cannot represent (beyond its largest value, or below
-    its smallest normal one) raise, as predictions would be inf or 0.
+    magnitude ``dtype`` cannot represent raise, as predictions would be inf
+    or 0: below its smallest normal value, or beyond 1/16 of its largest,
+    which leaves room for predictions up to 16 times the largest target (a
+    model fitted on targets of ±1.7e308 would predict inf).
     """
     finfo = np.finfo(dtype)
+    highest = float(finfo.max) / _TARGET_HEADROOM
     largest = np.abs(Y).max(axis=0)
     for j, top in enumerate(largest):
-        if top > finfo.max or 0 < top < finfo.smallest_normal:
+        if top > highest or 0 < top < finfo.smallest_normal:
             raise ValueError(
                 f"{name} holds values of magnitude {top:.4g}"
                 + (f" (column {j})" if len(largest) > 1 else "")
                 + f", which {finfo.dtype.name}, the dtype of the model (that of "
-                f"X), cannot represent: its range is {finfo.smallest_normal:.4g} "
-                f"to {finfo.max:.4g}. Rescale {name}"
+                f"X), cannot represent: targets must be from "
+                f"{finfo.smallest_normal:.4g} to {highest:.4g} in magnitude "
+                f"(1/{_TARGET_HEADROOM:g} of its largest value, {finfo.max:.4g}, "
+                f"to leave room for the predictions). Rescale {name}"
                 + (", or pass X as float64." if finfo.dtype.itemsize < 8 else ".")
             )
     unit = np.where(largest > 0, largest, 1.0)
     scaled = Y / unit
     mean = np.average(scaled, axis=0, weights=sample_weight)
     std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=sample_weight))
-    # A constant target (up to rounding) is only centred.
+    # A constant target (up to rounding) is only centred: divided by 1, or by
+    # its magnitude if below 1, unless its deviations are larger still (1e292
+    # around 1.7e308), which are then divided by their standard deviation.
     constant = ~(std > 10 * np.finfo(np.float64).eps * np.abs(mean))
     magnitude = np.abs(mean) * unit
     small = (magnitude > 0) & (magnitude < 1)
-    scale = np.where(constant, np.where(small, magnitude, 1.0), std * unit)
+    spread = std * unit
+    scale = np.where(
+        constant, np.maximum(spread, np.where(small, magnitude, 1.0)), spread
+    )
     return mean * unit, scale
 
 
 def standardize_targets(Y, mean, scale, dtype, *, name="y"):
     """``(Y - mean) / scale`` in ``dtype``, computed in units of the largest
     magnitude of each column (of ``Y`` and ``mean``), so that targets near
-    the float limits do not overflow; standardized targets that ``dtype``
-    cannot hold raise."""
+    the float limits do not overflow.
+
+    Standardized targets beyond ``sqrt(max) / 2**20`` of ``dtype`` (1.3e148
+    in float64, 1.8e13 in float32) raise: their squares, in the loss and in
+    the optimizer's moments, would overflow. Only continued training
+    (``partial_fit``, ``warm_start``) on targets of another scale than the
+    first fit's reaches them."""
     unit = np.maximum(np.abs(Y).max(axis=0), np.abs(mean))
     unit = np.where(unit > 0, unit, 1.0)
     with np.errstate(over="ignore", divide="ignore", under="ignore"):
         Z = (Y / unit - mean / unit) / (scale / unit)
-    return to_dtype(Z, dtype, what=f"targets {name} standardized by the fitted scaling")
+    Z = to_dtype(Z, dtype, what=f"targets {name} standardized by the fitted scaling")
+    bound = np.sqrt(np.finfo(dtype).max) * 2.0**-20
+    top = float(np.abs(Z).max()) if Z.size else 0.0
+    if top > bound:
+        raise ValueError(
+            f"The targets {name} standardized by the fitted scaling (target_mean_ "
+            f"and target_scale_) reach {top:.4g}, beyond the {bound:.4g} that "
+            f"training in {np.dtype(dtype).name} can square: continued training "
+            "(partial_fit, warm_start) keeps the scaling of the first fit. Fit "
+            f"from scratch for targets of another scale, or rescale {name}."
+        )
+    return Z
+
+
+def regression_score(y, pred, sample_weight=None, *, name="y"):
+    """R² of the predictions ``pred`` of targets ``y``, what a regressor's
+    ``score`` gives, with ``y`` checked as :func:`check_targets` does and
+    ``sample_weight`` as :func:`check_weights` does (r2_score takes negative
+    weights, and reads None in ``y`` as NaN).
+
+    R² does not change with the unit of a target: each column is divided
+    by its largest magnitude (of the targets and the predictions) first, so
+    that targets near the float limits (1e300) do not overflow in the sums
+    of squares.
+    """
+    Y = check_targets(y, name=name)
+    P = np.asarray(pred, dtype=np.float64)
+    if len(Y) != len(P):
+        raise ValueError(
+            "Found input variables with inconsistent numbers of samples: "
+            f"[{len(P)}, {len(Y)}] (X, {name})."
+        )
+    Y2, P2 = Y.reshape(len(Y), -1), P.reshape(len(P), -1)
+    if Y2.shape[1] != P2.shape[1]:
+        raise ValueError(
+            f"{name} has {Y2.shape[1]} target(s) per sample, but the model "
+            f"predicts {P2.shape[1]}."
+        )
+    sample_weight = check_weights(sample_weight, len(Y))
+    unit = np.maximum(np.abs(Y2).max(axis=0), np.abs(P2).max(axis=0))
+    unit = np.where(unit > 0, unit, 1.0)
+    with np.errstate(under="ignore"):
+        Y2, P2 = Y2 / unit, P2 / unit
+    return float(r2_score(Y2, P2, sample_weight=sample_weight))
 
 
 def to_dtype(values, dtype, *, what):

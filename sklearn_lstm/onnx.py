@@ -87,7 +87,8 @@ def onnx_inputs(X, dtype=np.float32):
         array padded with trailing NaN time steps.
 
     dtype : dtype, default=np.float32
-        Type of the returned ``X``: the exported graph takes float32.
+        Type of the returned ``X``, a floating-point one: the exported graph
+        takes float32.
 
     Returns
     -------
@@ -112,6 +113,15 @@ def onnx_inputs(X, dtype=np.float32):
     >>> inputs["sequence_lens"]
     array([3, 1], dtype=int32)
     """
+    try:
+        kind = np.dtype(dtype).kind
+    except TypeError:
+        kind = None
+    if dtype is None or kind != "f":  # np.dtype(None) is float64
+        raise TypeError(
+            "dtype must be a floating-point dtype (the exported graph takes "
+            f"float32); got {dtype!r}."
+        )
     X, mask = check_sequences(_AnyLength(), X, reset=True)
     if mask is None:
         lengths = np.full(X.shape[0], X.shape[1])
@@ -162,13 +172,26 @@ def unpad(outputs, sequence_lens):
     >>> unpad(np.array([[1, 0, 1], [0, 0, 0]]), [3, 1])
     [array([1, 0, 1]), array([0])]
     """
-    outputs = np.asarray(outputs)
+    outputs = as_array(outputs, "outputs")
     if outputs.ndim < 2:
         raise ValueError(
             "outputs must have one row per time step, of shape (n_samples, "
             f"n_timesteps, ...); got shape {outputs.shape}."
         )
     lens = as_array(sequence_lens, "sequence_lens")
+    if lens.size == 0 and lens.dtype.kind == "f":  # [] is a float array
+        lens = lens.astype(np.intp)
+    elif lens.dtype == object and all(
+        isinstance(n, Integral) and not isinstance(n, bool | np.bool_)
+        for n in lens.ravel()
+    ):
+        try:
+            lens = lens.astype(np.int64)
+        except OverflowError:
+            raise ValueError(
+                "sequence_lens holds integers beyond int64: each length must be "
+                f"between 0 and the {outputs.shape[1]} time steps of outputs."
+            ) from None
     if lens.dtype.kind not in "iu":
         raise TypeError(
             f"sequence_lens must hold integers, got an array of {lens.dtype}."
@@ -213,7 +236,8 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
     target_opset : int or dict, default=None
         ONNX opset, from 11 (the first with ``Range``) to the latest that
         skl2onnx has tested; a dict gives it for the domain ``''`` (and
-        others). None uses skl2onnx's default.
+        others: ints >= 1). None, or a dict without ``''``, uses skl2onnx's
+        default for ``''``.
 
     Returns
     -------
@@ -230,7 +254,9 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
         For an estimator other than these three, or a ``target_opset`` that
         is not an int.
     ValueError
-        For a ``target_opset`` outside the supported range.
+        For a ``target_opset`` outside the supported range, or a model
+        whose weights, statistics or target scaling float32 cannot represent
+        (fitted on steps or targets of magnitude 1e300 or 1e-300).
 
     See Also
     --------
@@ -281,9 +307,10 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
             f"{type(estimator).__name__}."
         )
     check_is_fitted(estimator)
-    _check_target_opset(target_opset, skl2onnx)
+    target_opset = _check_target_opset(target_opset, skl2onnx)
     register_converters()
     _check_supported(estimator)
+    _check_float32(estimator)
     options = None
     if isinstance(estimator, LSTMSequenceClassifier):
         options = {id(estimator): {"zipmap": zipmap}}
@@ -305,27 +332,54 @@ def to_onnx(estimator, *, sequence_lens=True, zipmap=False, target_opset=None):
 
 
 def _check_target_opset(target_opset, skl2onnx):
-    """Refuse a ``target_opset`` the converters cannot build a valid graph
-    for, before skl2onnx compares it with its own numbers."""
+    """``target_opset`` as skl2onnx reads it, or an error for one the
+    converters cannot build a valid graph for, raised before skl2onnx
+    compares it with its own numbers.
+
+    A dict without the domain ``''`` gets skl2onnx's default for it (as
+    None does): skl2onnx itself fails on such a dict."""
     if target_opset is None:
-        return
-    opset = target_opset
-    if isinstance(target_opset, dict):
-        if "" not in target_opset:
-            return
-        opset = target_opset[""]
+        return None
     highest = skl2onnx.get_latest_tested_opset_version()
-    if not isinstance(opset, Integral) or isinstance(opset, bool):
-        raise TypeError(
-            f"target_opset must be an int (or a dict of them by domain), from "
-            f"{MIN_OPSET} to {highest}; got {opset!r}."
-        )
-    if not MIN_OPSET <= opset <= highest:
-        raise ValueError(
-            f"target_opset={opset} is not supported: the graph needs opset "
-            f"{MIN_OPSET} or above (ONNX's Range), and skl2onnx {skl2onnx.__version__} "
-            f"converts up to {highest}."
-        )
+    if not isinstance(target_opset, dict):
+        _check_opset(target_opset, "target_opset", MIN_OPSET, highest)
+        if not MIN_OPSET <= target_opset <= highest:
+            raise ValueError(
+                f"target_opset={target_opset} is not supported: the graph needs "
+                f"opset {MIN_OPSET} or above (ONNX's Range), and skl2onnx "
+                f"{skl2onnx.__version__} converts up to {highest}."
+            )
+        return target_opset
+    opsets = {"": highest}
+    for domain, opset in target_opset.items():
+        if not isinstance(domain, str):
+            raise TypeError(
+                "target_opset must be an int or a dict of them by domain (a str, "
+                f"'' for ONNX's main domain); got the key {domain!r}."
+            )
+        if domain == "" and opset is None:
+            continue
+        if domain == "":
+            _check_opset(opset, "target_opset", MIN_OPSET, highest)
+            opsets[""] = _check_target_opset(opset, skl2onnx)
+        else:
+            _check_opset(opset, f"target_opset[{domain!r}]", 1, None)
+            opsets[domain] = opset
+    return opsets
+
+
+def _check_opset(opset, name, lowest, highest):
+    """Raise a TypeError unless ``opset`` is an int (not a bool)."""
+    if not isinstance(opset, Integral) or isinstance(opset, bool | np.bool_):
+        if highest is None:
+            expected = f"an int >= {lowest}"
+        else:
+            expected = (
+                f"an int (or a dict of them by domain), from {lowest} to {highest}"
+            )
+        raise TypeError(f"{name} must be {expected}; got {opset!r}.")
+    if highest is None and opset < lowest:
+        raise ValueError(f"{name} must be an int >= {lowest}; got {opset}.")
 
 
 def register_converters():
@@ -380,6 +434,56 @@ def _check_supported(estimator):
             f"ONNX export of {cell!r} cells is not implemented; known: "
             f"{sorted(_ONNX_CELLS)}."
         )
+
+
+def _check_float32(estimator):
+    """Refuse a model whose numbers a float32 graph cannot hold: weights or
+    statistics beyond float32's largest value, or scales (divisors and
+    factors) below its smallest normal one. Such a graph would give inf, NaN
+    or 0 where ``predict`` does not: a model fitted on steps of 1e-300 (its
+    standard deviation 1e-300) or on targets of 1e300."""
+    finfo = np.finfo(np.float32)
+    encoder = estimator._encoder
+    window_norm = getattr(encoder, "window_norm", None)
+    checks = [("a weight of the network", p, False) for p in estimator._params]
+    if encoder.standardize or window_norm:
+        checks.append(
+            ("the mean of the training steps (_encoder.mean)", encoder.mean, False)
+        )
+        checks.append(
+            (
+                "the standard deviation of the training steps (_encoder.std)",
+                encoder.std,
+                True,
+            )
+        )
+    for values, _ in zip(encoder.scored_features, encoder.score_knots):
+        checks.append(
+            ("a knot of the normal scores (_encoder.score_knots)", values, False)
+        )
+    if isinstance(estimator, LSTMSequenceRegressor):
+        checks.append(("target_mean_", estimator.target_mean_, False))
+        checks.append(("target_scale_", estimator.target_scale_, True))
+        if window_norm:
+            mean_u, std_u = estimator._window_target_stats
+            checks.append(("the mean of the window targets", mean_u, False))
+            checks.append(("the scale of the window targets", std_u, True))
+    for what, values, is_scale in checks:
+        values = np.abs(np.asarray(values, dtype=np.float64))
+        if not values.size:
+            continue
+        bad = values > finfo.max
+        if is_scale:
+            bad |= (values > 0) & (values < finfo.smallest_normal)
+        if bad.any():
+            raise ValueError(
+                f"to_onnx builds a float32 graph, and {what} of this "
+                f"{type(estimator).__name__} is {values[bad].flat[0]:.4g}, which "
+                f"float32 cannot represent (magnitudes from "
+                f"{finfo.smallest_normal:.4g} to {finfo.max:.4g}): the graph "
+                "would give inf, NaN or 0. Rescale X (or y) before fit to export "
+                "the model."
+            )
 
 
 def _n_directions(estimator):
@@ -549,8 +653,17 @@ def _window_regressor(graph, est, X, lens):
                 real,
             ],
         )
-        var = graph.reduce("ReduceSum", graph.node("Mul", [centred, centred]), axis=1)
-        std = graph.node("Sqrt", [graph.node("Div", [var, n])])
+        # the standard deviation in units of the largest deviation: squares of
+        # deviations beyond 1.8e19 overflow float32
+        top = graph.reduce("ReduceMax", graph.node("Abs", [centred]), axis=1)
+        top = graph.node("Max", [top, graph.const(np.finfo(np.float32).tiny)])
+        unit = graph.node(
+            "Div", [centred, graph.node("Reshape", [top, graph.const([-1, 1, D])])]
+        )
+        var = graph.reduce("ReduceSum", graph.node("Mul", [unit, unit]), axis=1)
+        std = graph.node(
+            "Mul", [top, graph.node("Sqrt", [graph.node("Div", [var, n])])]
+        )
         floor = WINDOW_SCALE_FLOOR * encoder.std.astype(np.float64)
         scale = graph.node("Max", [std, graph.const(floor)])  # (N, D)
         if window_norm == "last":

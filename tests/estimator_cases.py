@@ -168,8 +168,8 @@ for _method in ("fit", "score"):
         }
     )
 COMMON_BAD.update({k: v for k, v in _WEIGHT_BAD.items() if k.startswith("fit_")})
-# The scores of the adder, the classifier and the tagger check their weights
-# as fit does (scikit-learn's accuracy gives -1.0 for negative weights).
+# The scores of every estimator check their weights as fit does
+# (scikit-learn's accuracy gives -1.0 for negative weights, its R² a number).
 SCORE_WEIGHT_BAD = {k: v for k, v in _WEIGHT_BAD.items() if k.startswith("score_")}
 ADDER_SCORE_BAD = SCORE_WEIGHT_BAD
 
@@ -223,6 +223,31 @@ def _big_ints(value):
     return lambda X, y: (_set(X, (0, 0), value, object), y)
 
 
+# The classes of a first partial_fit, checked as the labels of fit are.
+CLASSES_BAD = {
+    f"partial_fit_classes_{name}": Bad(
+        lambda X, y: (X, y),
+        match,
+        methods=("partial_fit",),
+        error=error,
+        kwargs={"classes": classes},
+        starts=("unfitted",),
+    )
+    for name, classes, match, error in [
+        ("strings_and_ints", ["neg", 1, "pos"], "classes mixes labels", ValueError),
+        ("none", ["neg", None, "pos"], "classes contains None", ValueError),
+        ("nan", [0.0, np.nan, 1.0], "classes contains NaN", ValueError),
+        ("2d", [["neg", "pos"]], "classes must be 1-D", ValueError),
+        ("single_string", "negpos", "got a single str", TypeError),
+        (
+            "int_beyond_int64",
+            np.array([0, 1, 2**70], dtype=object),
+            "neither int64 nor float64",
+            ValueError,
+        ),
+    ]
+}
+
 CLASSIFIER_BAD = {
     "nan_in_some_features": Bad(
         lambda X, y: (_set(X, (0, 2, 0), np.nan), y),
@@ -240,6 +265,26 @@ CLASSIFIER_BAD = {
     "empty_sequence_in_list": Bad(
         lambda X, y: (_ragged(X, empty=0), y), r"X\[0\] has zero length"
     ),
+    "empty_list": Bad(
+        lambda X, y: ([], None if y is None else y[:0]), "X is an empty list: 0 sample"
+    ),
+    "generator_of_sequences": Bad(
+        lambda X, y: ((x for x in X), y), "got a generator", error=TypeError
+    ),
+    "dict": Bad(lambda X, y: ({"X": X}, y), "got a dict", error=TypeError),
+    **(
+        {  # where long doubles reach beyond float64 (x86)
+            "longdouble_1e400": Bad(
+                lambda X, y: (
+                    _set(X, (0, 0), np.longdouble("1e400"), np.longdouble),
+                    y,
+                ),
+                "too large for float64",
+            )
+        }
+        if np.finfo(np.longdouble).max > np.finfo(np.float64).max
+        else {}
+    ),
     "zero_timesteps": Bad(lambda X, y: (X[:, :0], y), "time step|timestep"),
     "list_mixed_n_features": Bad(
         lambda X, y: (_mixed_n_features(X), y),
@@ -253,7 +298,9 @@ CLASSIFIER_BAD = {
         lambda X, y: (X[:1], y[:1]), "at least 2 classes", methods=("fit",)
     ),
     "y_nan": Bad(
-        lambda X, y: (X, _set(y == "pos", 3, np.nan)), "y contains NaN", ("fit",)
+        lambda X, y: (X, _set(y == "pos", 3, np.nan)),
+        "y contains NaN",
+        ("fit", "score"),
     ),
     "one_class": Bad(_one_class, "at least 2 classes", methods=("fit",)),
     "continuous_y": Bad(
@@ -300,12 +347,30 @@ CLASSIFIER_BAD = {
         error=TypeError,
     ),
     "y_strings_and_ints": Bad(
-        lambda X, y: (X, _set(y, 0, 1, object)), "mixes labels", methods=("fit",)
+        lambda X, y: (X, _set(y, 0, 1, object)),
+        "mixes labels",
+        methods=("fit", "score"),
     ),
     "y_none": Bad(
         lambda X, y: (X, _set(y, 1, None, object)),
         "y contains None",
-        methods=("fit", "partial_fit"),
+        methods=("fit", "partial_fit", "score"),
+    ),
+    "y_int_beyond_int64": Bad(
+        lambda X, y: (X, _set(y == "pos", 0, 2**70, object)),
+        "neither int64 nor float64",
+        methods=("fit", "partial_fit", "score"),
+    ),
+    # score checks y as fit does (accuracy_score would count mixed or NaN
+    # labels as wrong predictions, and blame y_true for None)
+    "score_y_is_none": Bad(lambda X, y: (X, None), "score needs y", ("score",)),
+    "score_ragged_y": Bad(
+        lambda X, y: (X, [["pos"]] + [["pos", "neg"]] * (len(y) - 1)),
+        "y is not a rectangular array",
+        ("score",),
+    ),
+    "score_y_2d": Bad(
+        lambda X, y: (X, np.column_stack([y, y])), "y must be 1-D", ("score",)
     ),
     **{
         f"class_weight_{name}": Bad(
@@ -329,6 +394,7 @@ CLASSIFIER_BAD = {
         methods=("fit",),
         params={"class_weight": {"pos": 2.0, "typo": 1.0}},
     ),
+    **CLASSES_BAD,
     **SCORE_WEIGHT_BAD,
 }
 
@@ -438,6 +504,13 @@ ADDER_VALID = {
     "float_-2.0**63": lambda X, y: (_set(X, (0, 0), -(2.0**63)), y),
 }
 
+
+# Labels of an object array of numbers (a pandas column of objects):
+# scikit-learn reads them as of an "unknown" type.
+LABEL_VALID = {
+    "object_int_labels": lambda X, y: (X, (y == "pos").astype(int).astype(object)),
+    "object_bool_labels": lambda X, y: (X, (y == "pos").astype(object)),
+}
 
 CLASSIFIER_EXTREME = {
     "1e6": lambda X, y: (X * 1e6, y),
@@ -581,6 +654,10 @@ SEQUENCE_BAD = {
         "nan_first_step",
         "all_nan_sequence",
         "empty_sequence_in_list",
+        "empty_list",
+        "generator_of_sequences",
+        "dict",
+        *(["longdouble_1e400"] if "longdouble_1e400" in CLASSIFIER_BAD else []),
         "zero_timesteps",
         "list_mixed_n_features",
         "ragged_mixed_n_features",
@@ -588,10 +665,17 @@ SEQUENCE_BAD = {
 }
 
 REGRESSOR_BAD = {
-    "y_nan": Bad(lambda X, y: (X, _set(y, 3, np.nan)), "y contains NaN", ("fit",)),
-    "y_inf": Bad(lambda X, y: (X, _set(y, 3, np.inf)), "y contains inf", ("fit",)),
+    "y_nan": Bad(
+        lambda X, y: (X, _set(y, 3, np.nan)), "y contains NaN", ("fit", "score")
+    ),
+    "y_inf": Bad(
+        lambda X, y: (X, _set(y, 3, np.inf)), "y contains inf", ("fit", "score")
+    ),
     "y_strings": Bad(
-        lambda X, y: (X, np.full(len(y), "abc")), "string", ("fit",), NUMBER_ERRORS
+        lambda X, y: (X, np.full(len(y), "abc")),
+        "string",
+        ("fit", "score"),
+        NUMBER_ERRORS,
     ),
     "y_3d": Bad(lambda X, y: (X, y.reshape(-1, 1, 1)), "y", ("fit",)),
     "partial_fit_other_n_outputs": Bad(
@@ -629,6 +713,36 @@ REGRESSOR_BAD = {
         lambda X, y: (X.astype(np.float32), y * 1e-50), "cannot represent", ("fit",)
     ),
     "y_subnormal": Bad(lambda X, y: (X, y * 1e-315), "cannot represent", ("fit",)),
+    # Targets of 1/16 of the largest float and beyond: the predictions of a
+    # model fitted on ±1.8e308 overflow.
+    "y_largest_float": Bad(
+        lambda X, y: (X, np.sign(y) * np.finfo(np.float64).max),
+        "cannot represent",
+        ("fit",),
+    ),
+    "y_constant_1e308": Bad(
+        lambda X, y: (X, np.full(len(y), 1e308)), "cannot represent", ("fit",)
+    ),
+    "float32_model_y_3e38": Bad(
+        lambda X, y: (X.astype(np.float32), np.sign(y) * 3e38),
+        "cannot represent",
+        ("fit",),
+    ),
+    # Continued training keeps the scaling of the first fit: targets 1e300
+    # times larger would overflow in the squared error.
+    "partial_fit_y_1e300": Bad(
+        lambda X, y: (X, y * 1e300),
+        "standardized by the fitted scaling",
+        methods=("partial_fit",),
+    ),
+    "warm_start_y_1e300": Bad(
+        lambda X, y: (X, y * 1e300),
+        "standardized by the fitted scaling",
+        methods=("fit",),
+        params={"warm_start": True},
+        starts=("fitted",),
+    ),
+    **SCORE_WEIGHT_BAD,
 }
 
 REGRESSOR_VALID = {
@@ -649,6 +763,11 @@ REGRESSOR_EXTREME = {
     "y_1e-200": lambda X, y: (X, y * 1e-200),
     "y_1e300_shifted": lambda X, y: (X, 1e300 + 1e299 * y),
     "float32_y_1e30": lambda X, y: (X.astype(np.float32), y * 1e30),
+    # constant up to rounding, but for deviations of 1e291: divided by their
+    # standard deviation, not by 1 (their squares would overflow)
+    "y_1e307_nearly_constant": lambda X, y: (X, 1e307 + 1e291 * y),
+    # the largest targets accepted: predictions 16 times larger are finite
+    "y_1e307": lambda X, y: (X, 1e307 * y / abs(y).max()),
 }
 
 # Steps near the float limits, given to predict of a model fitted on the
@@ -679,7 +798,9 @@ def _label_list(X, y):
 TAGGER_BAD = {
     **SEQUENCE_BAD,
     "y_nan": Bad(
-        lambda X, y: (X, _set(y == "pos", (3, 1), np.nan)), "y contains NaN", ("fit",)
+        lambda X, y: (X, _set(y == "pos", (3, 1), np.nan)),
+        "y contains NaN",
+        ("fit", "score"),
     ),
     "one_class": Bad(
         lambda X, y: (X, np.full(y.shape, "pos")), "at least 2 classes", ("fit",)
@@ -729,6 +850,22 @@ TAGGER_BAD = {
         "y contains None",
         methods=("fit", "partial_fit", "score"),
     ),
+    "y_int_beyond_int64": Bad(
+        lambda X, y: (X, _set(y == "pos", (2, 1), 2**70, object)),
+        "neither int64 nor float64",
+        methods=("fit", "partial_fit", "score"),
+    ),
+    "y_list_tuple_label": Bad(
+        lambda X, y: (
+            X,
+            [
+                [(1, 2), *labels[1:]] if i == 0 else labels
+                for i, labels in enumerate(y.tolist())
+            ],
+        ),
+        "y is not a rectangular array",
+        methods=("fit", "score"),
+    ),
     "y_list_none": Bad(
         lambda X, y: (
             X,
@@ -747,25 +884,14 @@ TAGGER_BAD = {
         kwargs={"classes": []},
         starts=("unfitted",),
     ),
-    "partial_fit_classes_strings_and_ints": Bad(
-        lambda X, y: (X, y),
-        "classes mixes labels",
-        methods=("partial_fit",),
-        kwargs={"classes": ["neg", 1, "pos"]},
-        starts=("unfitted",),
-    ),
-    "partial_fit_classes_none": Bad(
-        lambda X, y: (X, y),
-        "classes contains None",
-        methods=("partial_fit",),
-        kwargs={"classes": ["neg", None, "pos"]},
-        starts=("unfitted",),
-    ),
+    **CLASSES_BAD,
+    "score_y_is_none": CLASSIFIER_BAD["score_y_is_none"],
     **SCORE_WEIGHT_BAD,
 }
 
 TAGGER_VALID = {
     **CLASSIFIER_VALID,
+    **LABEL_VALID,
     "one_step_sequences": lambda X, y: (X[:, :1], y[:, :1]),
     "list_of_label_arrays": _label_list,
     "tuple_of_label_lists": lambda X, y: tuple(
@@ -874,7 +1000,7 @@ CASES = {
             proba_method="predict_proba",
             variable_length=True,
             bad_inputs={**COMMON_BAD, **CLASSIFIER_BAD},
-            valid_inputs=CLASSIFIER_VALID,
+            valid_inputs={**CLASSIFIER_VALID, **LABEL_VALID},
             extreme_inputs=CLASSIFIER_EXTREME,
             longest_input=_long_sequences,
             diverging=({"solver": "sgd", "clip_norm": None}, lambda X, y: (X * 1e3, y)),
@@ -1024,6 +1150,17 @@ STANDARD_SCALER_BAD = {
     ),
 }
 
+NORMALIZER_BAD = {
+    **TRANSFORMER_BAD,
+    # centred only, in the units of X: ±1.8e308 less a mean of the other sign
+    "centred_beyond_the_largest_float": Bad(
+        lambda X, y: (np.sign(X) * np.finfo(np.float64).max, y),
+        "centred values of sample",
+        methods=("predict",),
+        params={"with_std": False},
+    ),
+}
+
 TRANSFORMER_VALID = {
     "trailing_nan_padding": lambda X, y: (_trailing_nan(X), y),
     "padding_in_every_sequence": lambda X, y: (_padded_everywhere(X), y),
@@ -1089,7 +1226,7 @@ TRANSFORMER_CASES = {
             make_estimator=lambda: SequenceNormalizer(),
             make_data=_scaler_data,
             output_methods=["transform"],
-            bad_inputs=TRANSFORMER_BAD,
+            bad_inputs=NORMALIZER_BAD,
             valid_inputs=NORMALIZER_VALID,
             standardizes="each",
         ),

@@ -752,6 +752,7 @@ def test_onnx_inputs_refuse_values_float32_cannot_hold(value):
         (np.zeros((2, 3)), [True, False], TypeError, "must hold integers"),
         (np.zeros((2, 3)), [[1], [2, 3]], ValueError, "not a rectangular"),
         (np.zeros(2), [1, 1], ValueError, "one row per time step"),
+        ([[1, 2], [3]], [1, 1], ValueError, "outputs is not a rectangular array"),
     ],
 )
 def test_unpad_refuses_lengths_that_do_not_fit_the_outputs(outputs, lens, error, match):
@@ -775,6 +776,10 @@ def test_unpad_keeps_lengths_from_zero_to_all_steps():
         (15.0, TypeError, "target_opset must be an int"),
         ({"": 1}, ValueError, "target_opset=1 is not supported"),
         ({"": "x"}, TypeError, "target_opset must be an int"),
+        ({"": {"": 12}}, TypeError, "target_opset must be an int"),
+        ({1: 12}, TypeError, "got the key 1"),
+        ({"": 12, "ai.onnx.ml": "x"}, TypeError, r"target_opset\['ai.onnx.ml'\]"),
+        ({"": 12, "ai.onnx.ml": 0}, ValueError, r"target_opset\['ai.onnx.ml'\]"),
     ],
 )
 def test_to_onnx_refuses_target_opsets_it_cannot_build(target_opset, error, match):
@@ -858,3 +863,88 @@ def test_many_to_one_skip_matches(readout, patch_size, sequence_lens):
     label, proba = session.run(None, inputs)
     assert_allclose(proba, clf.predict_proba(X_test), rtol=0, atol=1e-5)
     assert_array_equal(label, clf.predict(X_test))
+
+
+@pytest.mark.parametrize("target_opset", [{"ai.onnx.ml": 1}, {"": None}, {}])
+def test_to_onnx_dict_without_main_opset_uses_the_default(target_opset):
+    """skl2onnx fails on a dict without the domain '' ("'>=' not supported
+    between NoneType and int"); it gets skl2onnx's default, as None does."""
+    X, y = _regression_data()
+    reg = LSTMSequenceRegressor(hidden_size=3, max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(X, y)
+    model = to_onnx(reg, target_opset=target_opset)
+    assert model.opset_import[0].version == skl2onnx.get_latest_tested_opset_version()
+    (got,) = ort.InferenceSession(model.SerializeToString()).run(None, onnx_inputs(X))
+    assert_allclose(got, reg.predict(X), rtol=1e-4, atol=1e-4 * reg.target_scale_[0])
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.complex64, None, "x", bool])
+def test_onnx_inputs_refuse_a_dtype_that_is_not_a_float(dtype):
+    """An integer dtype would truncate the steps (and 1e10 to int32 would
+    warn "invalid value encountered in cast")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(TypeError, match="dtype must be a floating-point dtype"):
+            onnx_inputs(np.full((2, 3), 1e10), dtype=dtype)
+
+
+def test_unpad_reads_no_lengths_and_object_arrays_of_ints():
+    assert unpad(np.zeros((0, 3)), []) == []
+    out = unpad(np.arange(6).reshape(2, 3), np.array([1, 2], dtype=object))
+    assert [o.tolist() for o in out] == [[0], [3, 4]]
+    with pytest.raises(ValueError, match="beyond int64"):
+        unpad(np.zeros((2, 3)), np.array([2**70, 1], dtype=object))
+    with pytest.raises(TypeError, match="must hold integers"):
+        unpad(np.zeros((2, 3)), np.array([None, 1], dtype=object))
+
+
+def _fitted_quietly(est, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return est.fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda X, y: (LSTMSequenceRegressor(), X, y * 1e300), "target_mean_"),
+        (lambda X, y: (LSTMSequenceRegressor(), X, y * 1e-300), "target_scale_"),
+        (lambda X, y: (LSTMSequenceRegressor(), X * 1e300, y), r"_encoder\.mean"),
+        (lambda X, y: (LSTMSequenceRegressor(), X * 1e-300, y), r"_encoder\.std"),
+        (
+            lambda X, y: (LSTMSequenceClassifier(), X * 1e-300, y > 0),
+            r"_encoder\.std",
+        ),
+        (
+            lambda X, y: (LSTMSequenceTagger(), X * 1e-300, X[:, :, 0] > 0),
+            r"_encoder\.std",
+        ),
+    ],
+)
+def test_to_onnx_refuses_models_float32_cannot_hold(make, match):
+    """The graph computes in float32: a model fitted on steps or targets of
+    1e300 or 1e-300 would give inf, NaN or 0 (probabilities 0.4 off)."""
+    X = np.random.RandomState(0).normal(size=(30, 5, 2))
+    est, X, y = make(X, X[:, 0, 0] - X[:, -1, 1])
+    _fitted_quietly(est.set_params(hidden_size=3, max_iter=1, random_state=0), X, y)
+    with pytest.raises(ValueError, match=f"float32 graph.*{match}.*cannot represent"):
+        to_onnx(est)
+
+
+@pytest.mark.parametrize("window_norm", ["last", "mean"])
+def test_window_norm_graph_reads_steps_of_1e19(window_norm):
+    """The window's standard deviation is computed in units of its largest
+    deviation: their squares (beyond 1.8e19) overflow float32."""
+    X = np.random.RandomState(0).normal(size=(30, 5, 2))
+    reg = LSTMSequenceRegressor(
+        hidden_size=3, window_norm=window_norm, max_iter=2, random_state=0
+    )
+    _fitted_quietly(reg, X, X[:, 0, 0] - X[:, -1, 1])
+    session = _session(to_onnx(reg))
+    for scale in [1.0, 1e19, 1e30]:
+        X_big = X * scale
+        (got,) = session.run(None, onnx_inputs(X_big))
+        assert np.isfinite(got).all()
+        assert_allclose(got, reg.predict(X_big), rtol=1e-4)

@@ -893,3 +893,77 @@ def test_transformer_valid_input_keeps_its_form(case_name, valid_name):
         std = values.std(axis=0)
         assert np.all(np.abs(values.mean(axis=0)) < 1e-5), valid_name
         assert np.all((np.abs(std - 1) < 1e-4) | (std == 0)), (valid_name, std)
+
+
+# -- the score of a regressor --------------------------------------------------
+
+
+def test_regression_score_checks_targets_and_weights_as_fit():
+    """sklearn_lstm._validation.regression_score, for a regressor's score:
+    r2_score takes negative weights, reads None as NaN, and overflows on
+    targets of 1e300; these raise naming the problem, or score as in units."""
+    from sklearn.metrics import r2_score
+
+    from sklearn_lstm._validation import regression_score
+
+    rng = np.random.RandomState(0)
+    y = rng.normal(size=20)
+    pred = y + rng.normal(scale=0.5, size=20)
+    w = rng.uniform(size=20)
+    expected = r2_score(y, pred, sample_weight=w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for scale in [1.0, 1e300, 1e-300]:
+            got = regression_score(y * scale, pred * scale, w)
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+    for bad, sw, error, match in [
+        (-y, -np.ones(20), ValueError, "Negative values in sample_weight"),
+        (y, np.full(20, np.nan), ValueError, "sample_weight contains NaN"),
+        ([None, *y[1:]], None, ValueError, "y contains None"),
+        (np.full(20, "a"), None, TypeError, "y must hold numbers"),
+        ([[1.0]] + [[1.0, 2.0]] * 19, None, ValueError, "not a rectangular array"),
+        (None, None, ValueError, "requires y"),
+        (y[:-1], None, ValueError, "inconsistent numbers of samples"),
+        (np.column_stack([y, y]), None, ValueError, "2 target"),
+    ]:
+        with pytest.raises(error, match=match):
+            regression_score(bad, pred, sw)
+
+
+@pytest.mark.parametrize("two_targets", [False, True])
+def test_targets_whose_sum_overflows_fit_without_warning(two_targets):
+    """check_array checks that y is finite by its sum first: +inf in one half
+    and -inf in the other give NaN ("invalid value encountered in reduce")."""
+    n = 1000
+    y = np.where(np.arange(n) < n // 2, 1e307, -1e307)
+    if two_targets:
+        y = np.column_stack([y, y])
+    X = np.random.RandomState(0).normal(size=(n, 2, 1))
+    reg = sklearn_lstm.LSTMSequenceRegressor(hidden_size=2, max_iter=1, random_state=0)
+    ctx = _no_warnings()
+    try:
+        pred = reg.fit(X, y).predict(X)
+    finally:
+        ctx.__exit__(None, None, None)
+    assert np.isfinite(pred).all() and pred.shape == y.shape
+
+
+@pytest.mark.parametrize(
+    "estimator_case",
+    ["LSTMSequenceClassifier", "LSTMSequenceTagger"],
+    indirect=True,
+)
+def test_labels_and_classes_of_object_arrays_of_numbers(estimator_case):
+    """An object array of ints (a pandas column of objects) is of an "unknown"
+    label type to scikit-learn: read as the ints it holds, in fit, in the
+    classes of partial_fit and in score."""
+    case = estimator_case
+    y = (case.y == "pos").astype(int)
+    classes = np.array([0, 1], dtype=object)
+    est = case.make_estimator().partial_fit(case.X, y.astype(object), classes=classes)
+    assert est.classes_.dtype.kind == "i" and est.classes_.tolist() == [0, 1]
+    reference = case.make_estimator().partial_fit(case.X, y, classes=[0, 1])
+    _assert_same_outputs(
+        _outputs(est, case.X, case.name), _outputs(reference, case.X, case.name)
+    )
+    assert est.score(case.X, y.astype(object)) == reference.score(case.X, y)
