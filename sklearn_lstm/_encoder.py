@@ -164,8 +164,8 @@ def window_stats(X, mask, window_norm, floor):
     The location is the value at the last real step (``window_norm='last'``)
     or the mean of the real steps (``'mean'``); the scale is the standard
     deviation of the real steps, or ``floor`` (one number per feature) where
-    that is larger. Both are data, not weights: the gradient does not flow
-    through them, as in RevIN.
+    that is larger (1 where both are 0). Both are data, not weights: the
+    gradient does not flow through them, as in RevIN.
     """
     if mask is None:
         real = X
@@ -176,12 +176,21 @@ def window_stats(X, mask, window_norm, floor):
         n_real = mask.sum(axis=1, keepdims=True).astype(X.dtype)
         ends = np.maximum(mask.sum(axis=1) - 1, 0)
         last = X[np.arange(len(X)), ends]
-    mean = real.sum(axis=1) / n_real
-    centred = real - mean[:, None]
-    if mask is not None:
-        centred = np.where(mask[:, :, None], centred, 0)
-    std = np.sqrt((centred * centred).sum(axis=1) / n_real)
+    # in units of each sequence's largest magnitude per feature, so that the
+    # sums and squares neither overflow (1e308) nor underflow (1e-300)
+    unit = np.abs(real).max(axis=1)
+    unit[~(unit > 0)] = 1
+    with np.errstate(under="ignore"):
+        real = real / unit[:, None]
+        mean = real.sum(axis=1) / n_real
+        centred = real - mean[:, None]
+        if mask is not None:
+            centred = np.where(mask[:, :, None], centred, 0)
+        std = np.sqrt((centred * centred).sum(axis=1) / n_real) * unit
+        mean = mean * unit
     scale = np.maximum(std, np.asarray(floor, dtype=X.dtype))
+    # a constant window (or one whose spread underflows) is only centred
+    scale[~(scale > 0)] = 1
     loc = last if window_norm == "last" else mean
     return loc.astype(X.dtype, copy=False), scale.astype(X.dtype, copy=False)
 

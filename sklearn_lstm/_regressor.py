@@ -553,13 +553,25 @@ class LSTMSequenceRegressor(
         else:
             floor = WINDOW_SCALE_FLOOR * self._encoder.std
         loc, scale = window_stats(X, mask, self.window_norm_, floor)
-        U = (Y - loc[:, :1]) / scale[:, :1]
+        loc, scale = loc[:, :1].astype(np.float64), scale[:, :1].astype(np.float64)
+        # Y / scale - loc / scale: no overflow in Y - loc near the float limits
+        with np.errstate(over="ignore", invalid="ignore"):
+            U = Y / scale - loc / scale
+        if not np.isfinite(U).all():
+            raise ValueError(
+                "The targets relative to their windows (y less each window's "
+                "location, over its scale) overflow float64: the targets are "
+                "far outside the range of the windows' first feature. Set "
+                "window_norm=None."
+            )
         if reset:
-            mean = np.average(U, axis=0, weights=sample_weight)
-            std = np.sqrt(np.average((U - mean) ** 2, axis=0, weights=sample_weight))
-            self._window_target_stats = (mean, np.where(std > 0, std, 1.0))
+            self._window_target_stats = target_scaling(
+                U, sample_weight, X.dtype, name="y relative to its windows"
+            )
         mean, std = self._window_target_stats
-        return ((U - mean) / std).astype(X.dtype)
+        return standardize_targets(
+            U, mean, std, X.dtype, name="y relative to its windows"
+        )
 
     def _to_targets(self, outputs, X):
         """Predictions in the units of ``y`` from the network's ``outputs``

@@ -5,9 +5,12 @@ tested for every estimator through its record in ``estimator_cases.py``; these
 tests cover what is the regressor's own: targets, their scaling, outputs.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 from sklearn_lstm import LSTMSequenceRegressor
@@ -267,3 +270,35 @@ def test_options_off_is_the_previous_network(params):
     reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 2, **params}).fit(X, y)
     if params:
         assert reg.window_norm_ is None and reg._network.skip == 0
+
+
+@pytest.mark.parametrize("window_norm", ["last", "mean"])
+@pytest.mark.parametrize(
+    "x_scale, y_scale", [(1e306, 1e306), (1e-300, 1e-300), (1.0, 1e300)]
+)
+def test_window_norm_reads_windows_near_the_float_limits(window_norm, x_scale, y_scale):
+    """Window statistics and the targets relative to the windows are
+    computed in units of their magnitude: no overflow, no underflow, no
+    warning, predictions in the units of y."""
+    rng = np.random.RandomState(0)
+    series = np.cumsum(rng.normal(size=(60, 10)), axis=1)
+    X, y = series * x_scale, (series[:, -1] + rng.normal(size=60)) * y_scale
+    reg = LSTMSequenceRegressor(hidden_size=4, max_iter=3, window_norm=window_norm)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pred = reg.set_params(random_state=0).fit(X, y).predict(X)
+    assert np.isfinite(pred).all()
+    assert 0.1 < np.abs(pred).max() / np.abs(y).max() < 10
+
+
+def test_window_norm_refuses_targets_far_outside_their_windows():
+    """Targets whose distance to their windows, over the windows' spread,
+    overflows float64 get a ValueError that says so."""
+    rng = np.random.RandomState(0)
+    X = np.sign(rng.normal(size=(60, 10))) * 5e-324
+    y = rng.normal(size=60)
+    reg = LSTMSequenceRegressor(hidden_size=4, max_iter=3, window_norm="last")
+    with pytest.raises(ValueError, match="relative to their windows"):
+        reg.fit(X, y)
+    assert not hasattr(reg, "n_iter_")
