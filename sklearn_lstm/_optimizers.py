@@ -190,14 +190,32 @@ def clip_grad_norm(grads, max_norm):
     Returns
     -------
     norm : float
-        The global norm before clipping. Gradients that are not finite are
-        left alone: the training loop stops on the loss they give.
+        The global norm before clipping (inf when it is beyond the largest
+        float; the gradients are then still scaled to ``max_norm``, the norm
+        computed in units of their largest magnitude). Gradients that are not
+        finite are left alone: the training loop stops on the loss they give.
     """
     norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
     if math.isinf(norm):  # float32 squares overflowed: add them up in float64
         norm = math.sqrt(sum(float(np.vdot(g, g.astype(np.float64))) for g in grads))
-    if max_norm is not None and max_norm < norm < math.inf:
-        scale = max_norm / (norm + 1e-12)
-        for g in grads:
-            g *= scale
+    # float64 squares overflowed: the norm in units of the largest magnitude,
+    # norm = largest * root (root >= 1); scale is max_norm / norm
+    largest, root = norm, 1.0
+    if math.isinf(norm):
+        largest = max(float(np.max(np.abs(g), initial=0.0)) for g in grads)
+        if math.isfinite(largest):
+            root = math.sqrt(
+                sum(float(np.vdot(u, u)) for u in (g / largest for g in grads))
+            )
+            with np.errstate(over="ignore"):
+                norm = float(np.float64(largest) * root)
+    if max_norm is not None and max_norm < norm and math.isfinite(largest):
+        if math.isinf(norm):  # in two steps: max_norm / norm is subnormal
+            for g in grads:
+                g /= largest
+                g *= max_norm / root
+        else:
+            scale = max_norm / (norm + 1e-12)
+            for g in grads:
+                g *= scale
     return norm

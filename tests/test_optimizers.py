@@ -353,3 +353,24 @@ def test_clip_grad_norm_float32_overflowing_squares(value):
         assert np.all(np.isfinite(g))
         assert_allclose(g, old.astype(np.float64) / expected_norm, rtol=1e-5)
     assert_allclose(_global_norm(grads), 1.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("value", [1e160, 1e300, 1e308])
+def test_clip_grad_norm_float64_overflowing_squares(value):
+    """Squares beyond float64's range are summed in units of the largest
+    magnitude: the gradients are still scaled to ``max_norm``, without a
+    warning (at 1e308 the norm itself is beyond the largest float: inf)."""
+    rng = np.random.RandomState(0)
+    grads = [value * rng.uniform(-1, 1, size=(5, 8)), np.full(8, value)]
+    before = [g.copy() for g in grads]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        norm = clip_grad_norm(grads, 2.0)
+    units = [g / value for g in before]
+    norm_in_units = math.sqrt(sum(float(np.vdot(u, u)) for u in units))
+    if value < 1e308:
+        assert norm == pytest.approx(norm_in_units * value, rel=1e-12)
+    else:
+        assert math.isinf(norm)
+    for g, u in zip(grads, units):
+        assert_allclose(g, 2.0 * u / norm_in_units, rtol=1e-12)
