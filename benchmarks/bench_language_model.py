@@ -47,7 +47,6 @@ import os
 import platform
 import pydoc_data.topics
 import re
-import subprocess
 import time
 import warnings
 from pathlib import Path
@@ -55,10 +54,10 @@ from pathlib import Path
 import numpy as np
 import sklearn
 from _ngrams import AddK, KneserNey
+from _report import machine_line
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-import sklearn_lstm
 from sklearn_lstm import LSTMLanguageModel
 
 K_GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0]
@@ -268,32 +267,6 @@ def make_table(rows):
             cells += ["-"] * 4
         body.append(cells)
     return format_rst(header, body)
-
-
-def machine_line():
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load {load:.2f}; Python {platform.python_version()}, NumPy "
-        f"{np.__version__}, scikit-learn {sklearn.__version__}, sklearn_lstm "
-        f"{sklearn_lstm.__version__} (git {git_version()})"
-    )
-
-
-def git_version():
-    """The commit of the working tree, and whether it holds changes."""
-    root = Path(__file__).resolve().parent.parent
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit
 
 
 def command_line(args):

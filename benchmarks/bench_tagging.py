@@ -54,14 +54,12 @@ Run::
 
 import argparse
 import json
-import os
-import platform
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import sklearn
+from _report import machine_line
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
@@ -69,7 +67,6 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-import sklearn_lstm
 from sklearn_lstm import LSTMSequenceTagger
 
 DATASETS = ["JapaneseVowels", "BasicMotions", "Parity"]
@@ -266,16 +263,6 @@ def format_rst(table):
     lines = [rule, "  ".join(h.ljust(w) for h, w in zip(header, widths)), rule]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
     return "\n".join(lines + [rule])
-
-
-def machine_line():
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load {load:.2f}; Python {platform.python_version()}, NumPy "
-        f"{np.__version__}, scikit-learn {sklearn.__version__}, sklearn_lstm "
-        f"{sklearn_lstm.__version__}"
-    )
 
 
 def write_docs(table, args, machine):

@@ -45,20 +45,17 @@ Run::
 
 import argparse
 import json
-import os
-import platform
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import sklearn
+from _report import machine_line
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.neural_network import MLPClassifier
 
-import sklearn_lstm
 from sklearn_lstm import LSTMSequenceClassifier
 
 DEFAULT_DATASETS = ["UnitTest", "ACSF1", "OSULeaf", "PickupGestureWiimoteZ", "Digits"]
@@ -331,16 +328,6 @@ def format_rst(rows):
     lines = [rule, "  ".join(c.ljust(w) for c, w in zip(rows[0], widths)), rule]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows[1:]]
     return "\n".join(line.rstrip() for line in lines + [rule])
-
-
-def machine_line():
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"load {load:.2f}; Python {platform.python_version()}, NumPy "
-        f"{np.__version__}, scikit-learn {sklearn.__version__}, sklearn_lstm "
-        f"{sklearn_lstm.__version__}"
-    )
 
 
 def write_docs(table, args, machine):
