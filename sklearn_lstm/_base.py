@@ -369,7 +369,8 @@ class BaseRecurrentNetwork(
                     self._encoder.noise_std(),
                 )
             )
-        return network_inputs(self._encoder, X, mask), mask, targets, sample_weight
+        X = network_inputs(self._encoder, X, mask, clip=not self._network.skip)
+        return X, mask, targets, sample_weight
 
     @contextlib.contextmanager
     def _epoch_data(self, data, early_stopping):

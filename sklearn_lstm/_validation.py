@@ -835,7 +835,7 @@ def to_dtype(values, dtype, *, what):
     return out
 
 
-def network_inputs(encoder, X, mask):
+def network_inputs(encoder, X, mask, *, clip=True):
     """What a network reads of validated sequences ``X``: ``X`` encoded by
     ``encoder`` (an :class:`~sklearn_lstm._encoder.InputEncoder`), each
     value bounded by the square root of the dtype's largest value.
@@ -844,12 +844,22 @@ def network_inputs(encoder, X, mask):
     in float64, 1.8e19 in float32), so the bound changes no result; it keeps
     the products of the network (``x @ Wx``) from overflowing on steps near
     the float limits, which the encoding (divided by a small standard
-    deviation) may also push there.
+    deviation) may also push there. A skip path reads the inputs linearly:
+    for training it, ``clip=False`` refuses values beyond the bound, whose
+    squared errors would overflow, instead of changing them.
     """
     with np.errstate(over="ignore"):
         X = encoder.transform(X, mask)
     bound = np.sqrt(np.finfo(X.dtype).max)
     if X.size and (X.max() > bound or X.min() < -bound):
+        if not clip:
+            raise ValueError(
+                f"X holds values of magnitude {np.abs(X).max():.4g} as the "
+                f"network reads them, beyond {bound:.4g}: the skip path reads "
+                "them linearly, and its squared errors would overflow "
+                f"{X.dtype.name}. Set standardize=True (or window_norm), or "
+                "rescale X."
+            )
         X = np.clip(X, -bound, bound)
     return X
 

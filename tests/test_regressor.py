@@ -302,3 +302,25 @@ def test_window_norm_refuses_targets_far_outside_their_windows():
     with pytest.raises(ValueError, match="relative to their windows"):
         reg.fit(X, y)
     assert not hasattr(reg, "n_iter_")
+
+
+@pytest.mark.parametrize("scale", [1e100, 1e150, 1e200])
+def test_unstandardized_skip_path_near_the_float_limits(scale):
+    """With standardize=False the skip path reads the inputs linearly: up to
+    the square root of the largest float they train without a warning
+    (the gradients clipped in units of their magnitude); beyond it, a
+    ValueError, not an overflow."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 6, 2)) * scale
+    y = X[:, -1, 0] / scale
+    reg = LSTMSequenceRegressor(hidden_size=4, max_iter=3, standardize=False)
+    reg.set_params(random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if scale > 1e154:
+            with pytest.raises(ValueError, match="skip path reads them linearly"):
+                reg.fit(X, y)
+            assert not hasattr(reg, "n_iter_")
+        else:
+            assert np.isfinite(reg.fit(X, y).predict(X)).all()
