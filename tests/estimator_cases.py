@@ -248,6 +248,14 @@ CLASSES_BAD = {
     ]
 }
 
+CLASSES_BAD["partial_fit_empty_classes"] = Bad(
+    lambda X, y: (X, y),
+    "classes is empty",
+    methods=("partial_fit",),
+    kwargs={"classes": []},
+    starts=("unfitted",),
+)
+
 CLASSIFIER_BAD = {
     "nan_in_some_features": Bad(
         lambda X, y: (_set(X, (0, 2, 0), np.nan), y),
@@ -320,13 +328,6 @@ CLASSIFIER_BAD = {
         lambda X, y: (X, y),
         "classes must be passed",
         methods=("partial_fit",),
-        starts=("unfitted",),
-    ),
-    "partial_fit_empty_classes": Bad(
-        lambda X, y: (X, y),
-        "classes is empty",
-        methods=("partial_fit",),
-        kwargs={"classes": []},
         starts=("unfitted",),
     ),
     "2d_other_n_timesteps": Bad(
@@ -876,13 +877,6 @@ TAGGER_BAD = {
         ),
         "y contains None",
         methods=("fit",),
-    ),
-    "partial_fit_empty_classes": Bad(
-        lambda X, y: (X, y),
-        "classes is empty",
-        methods=("partial_fit",),
-        kwargs={"classes": []},
-        starts=("unfitted",),
     ),
     **CLASSES_BAD,
     "score_y_is_none": CLASSIFIER_BAD["score_y_is_none"],
