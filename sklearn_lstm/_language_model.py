@@ -6,11 +6,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils import check_random_state, gen_batches
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._activations import log_softmax, softmax
+from ._activations import log_softmax
 from ._base import (
     SEQUENCE_MODEL_CONSTRAINTS,
     BaseRecurrentNetwork,
@@ -18,6 +18,7 @@ from ._base import (
 )
 from ._cells import CELLS
 from ._network import add_l2_penalty, output_layer
+from ._ngrams import KneserNey
 from ._parallel import ROW_BLOCK, blas_threads, padded_rows
 from ._text import (
     END,
@@ -74,7 +75,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
     Parameters
     ----------
-    hidden_size : int, default=64
+    hidden_size : int, default=128
         Number of hidden units of each LSTM layer.
 
     level : {'word', 'char'}, default='word'
@@ -92,15 +93,17 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     lowercase : bool, default=True
         Whether to lowercase texts before tokenizing them.
 
-    min_count : int, default=1
+    min_count : int, default=2
         Tokens seen fewer times in the training texts are read as the unknown
-        token ``'<unk>'``.
+        token ``'<unk>'``. The default reads the tokens seen once as
+        ``'<unk>'``, so that the model learns how likely a token it has never
+        seen is.
 
     max_vocab : int or None, default=None
         Keep at most this many tokens, the most frequent first (ties in
         alphabetical order), besides the two special tokens.
 
-    embedding_size : int, default=32
+    embedding_size : int, default=64
         Length of each token's embedding vector.
 
     n_layers : int, default=1
@@ -110,14 +113,31 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         The recurrent cell: an LSTM, or a GRU (``torch.nn.GRU``'s equations),
         which has three gates instead of four.
 
-    dropout : float, default=0.0
+    dropout : float, default=0.25
         Fraction of each layer's outputs zeroed in training (one mask per
-        row of the batch, the same at every step).
+        row of the batch, the same at every step, as Gal & Ghahramani's
+        variational dropout): the default keeps the network from learning
+        the training text by heart.
 
     weight_drop : float, default=0.0
         Fraction of the recurrent weights (``W_h``) zeroed in training, one
         mask per window: the DropConnect "weight drop" of Merity et al.
         (2018), which regularizes the recurrence without touching the states.
+
+    ngram_order : int or None, default=5
+        Order of the interpolated Kneser-Ney n-gram model fitted on the same
+        tokens, whose probabilities are mixed with the network's (see
+        ``ngram_weight``): each token is predicted from the ``ngram_order -
+        1`` before it. The two models are good at different things (the
+        n-gram recalls phrases seen in training, the network generalizes
+        across contexts), so the mixture predicts better than either, as
+        Mikolov et al. (2011) found. None uses the network alone.
+
+    ngram_weight : 'auto' or float in [0, 1], default='auto'
+        Share of the n-gram model in the mixture ``(1 - w) p_network + w
+        p_ngram``. 'auto' fits it on the tokens held out for early stopping
+        (maximum likelihood, by expectation-maximization, with an n-gram
+        model of the other tokens), or takes 0.5 without early stopping.
 
     recurrent_dropout : float
         Deprecated alias of ``weight_drop``.
@@ -154,8 +174,9 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         Each row holds at least ``bptt`` tokens, so short texts are cut into
         fewer rows.
 
-    max_iter : int, default=20
-        Maximum number of epochs (passes over the training texts).
+    max_iter : int, default=100
+        Maximum number of epochs (passes over the training texts); early
+        stopping ends training long before, as a rule.
 
     clip_norm : float or None, default=5.0
         Gradients of each window are rescaled so that their global L2 norm is
@@ -165,13 +186,14 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         Improvement of the loss (or of the validation score) below which an
         epoch counts as no improvement.
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=3
         Number of epochs without improvement before training stops.
 
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Whether to hold out the last ``validation_fraction`` of the training
         tokens and stop when their mean log-likelihood stops improving. The
-        weights of the best epoch are kept.
+        weights of the best epoch are kept, and the held-out tokens set
+        ``ngram_weight='auto'``. ``partial_fit`` needs early_stopping=False.
 
     validation_fraction : float, default=0.1
         Fraction of the training tokens held out for early stopping.
@@ -253,7 +275,11 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
     best_validation_score_ : float or None
         Best validation score of the last ``fit``, whose weights it keeps,
-        when early_stopping=True.
+        when early_stopping=True (of the network alone).
+
+    ngram_weight_ : float
+        Share of the n-gram model in the predictions (0 when
+        ``ngram_order=None``).
 
     input_weights_ : list of ndarray
         Input-to-gates weights of each layer, shape
@@ -335,6 +361,8 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         "dropout": SEQUENCE_MODEL_CONSTRAINTS["dropout"],
         "weight_drop": SEQUENCE_MODEL_CONSTRAINTS["weight_drop"],
         "recurrent_dropout": SEQUENCE_MODEL_CONSTRAINTS["recurrent_dropout"],
+        "ngram_order": [Integers(1, None, closed="left"), None],
+        "ngram_weight": [StrOptions({"auto"}), Interval(Real, 0, 1, closed="both")],
         "level": [StrOptions({"word", "char"})],
         "tokenizer": [callable, None],
         "lowercase": ["boolean"],
@@ -352,30 +380,32 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
 
     def __init__(
         self,
-        hidden_size=64,
+        hidden_size=128,
         *,
         level="word",
         tokenizer=None,
         lowercase=True,
-        min_count=1,
+        min_count=2,
         max_vocab=None,
-        embedding_size=32,
+        embedding_size=64,
         n_layers=1,
         cell="lstm",
-        dropout=0.0,
+        dropout=0.25,
         weight_drop=0.0,
         recurrent_dropout="deprecated",
+        ngram_order=5,
+        ngram_weight="auto",
         bptt=32,
         solver="rmsprop",
         learning_rate=5e-3,
         learning_rate_schedule="constant",
         alpha=0.0,
         batch_size=32,
-        max_iter=20,
+        max_iter=100,
         clip_norm=5.0,
         tol=1e-4,
-        n_iter_no_change=10,
-        early_stopping=False,
+        n_iter_no_change=3,
+        early_stopping=True,
         validation_fraction=0.1,
         shuffle=True,
         momentum=0.9,
@@ -424,6 +454,8 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         self.dropout = dropout
         self.weight_drop = weight_drop
         self.recurrent_dropout = recurrent_dropout
+        self.ngram_order = ngram_order
+        self.ngram_weight = ngram_weight
         self.bptt = bptt
         self.dtype = dtype
 
@@ -521,9 +553,40 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         if first_pass:
             self._random_state = check_random_state(self.random_state)
             self._initialize(wanted, np.dtype(self.dtype))
+            self._ngram = None
         else:
             self._continue_with(wanted)
+            order = None if self._ngram is None else self._ngram.order
+            if incremental and order != self.ngram_order:
+                raise ValueError(
+                    f"Cannot continue training with ngram_order={self.ngram_order}: "
+                    f"the model was fitted with ngram_order={order}. Call fit "
+                    "instead."
+                )
         return (pieces,)
+
+    def _finish_fit(self, data, incremental):
+        """Fit the n-gram model on the training texts (``partial_fit`` adds
+        their counts) and its share in the mixture (see ``ngram_weight``)."""
+        (pieces,) = data
+        if self.ngram_order is None:
+            self._ngram, self.ngram_weight_ = None, 0.0
+            return
+        if incremental and self._ngram is not None:
+            self._ngram.partial_fit(pieces)
+            return
+        if self.ngram_weight != "auto":
+            weight = float(self.ngram_weight)
+        elif self.early_stopping and not incremental:
+            train, val = _split_tokens(pieces, self.validation_fraction)
+            held_out = KneserNey(self.ngram_order, len(self.tokens_)).fit(train)
+            weight = mixture_weight(
+                np.exp(self._network_log_proba(val)), held_out.event_proba(val)
+            )
+        else:
+            weight = 0.5
+        self._ngram = KneserNey(self.ngram_order, len(self.tokens_)).fit(pieces)
+        self.ngram_weight_ = weight
 
     def _describe(self, network):
         return f"embedding_size={network.n_inputs}, " + network.describe()
@@ -658,8 +721,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     def _validation_score(self, val):
         """Mean log-likelihood per token of the held-out texts."""
         (pieces,) = val
-        log_likelihood, n_tokens = self._log_likelihood(pieces)
-        return log_likelihood / n_tokens
+        return float(np.mean(self._network_log_proba(pieces)))
 
     # -- prediction ---------------------------------------------------------------
 
@@ -713,36 +775,58 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
                     state = cache["last"]
                     yield batch, window, ids, mask, z, state
 
-    def _last_logits(self, seqs):
-        """Logits of the next token after each sequence, shape (n, n_tokens)."""
-        out = np.empty((len(seqs), len(self.tokens_)), dtype=self.embeddings_.dtype)
+    def _next_log_proba(self, seqs):
+        """Log-probability of each token coming next after each sequence,
+        shape (n, n_tokens): the network's, mixed with the n-gram model's."""
+        log_proba = np.empty(
+            (len(seqs), len(self.tokens_)), dtype=self.embeddings_.dtype
+        )
         for batch, window, ids, _, _, state in self._read(seqs):
             if window.stop < ids.shape[1]:
                 continue
             h = state[-1][0]  # top layer's hidden state after each last real step
             n = batch.stop - batch.start
-            out[batch] = output_layer(h[:n], self.output_weights_, self.output_bias_)
-        return out
+            logits = output_layer(h[:n], self.output_weights_, self.output_bias_)
+            log_proba[batch] = log_softmax(logits)
+        if self._ngram is not None:
+            end = self.vocabulary_[END]
+            ngram = np.array([self._ngram.next_proba(seq, end) for seq in seqs])
+            log_proba[:] = _mix(log_proba, ngram, self.ngram_weight_)
+        return log_proba
 
-    def _log_likelihood(self, seqs):
-        """Sum of the log-probabilities of the tokens after each sequence's
-        first (its END), and of the END that closes it; and their number."""
+    def _network_log_proba(self, seqs):
+        """The network's log-probability of each token after each sequence's
+        first (its END) and of the END that closes it, sequence by sequence:
+        shape ``(sum(len(seq) for seq in seqs),)``."""
         end = self.vocabulary_[END]
-        total, n_total = 0.0, 0
+        out = [np.empty(len(seq)) for seq in seqs]
         for batch, window, ids, mask, z, _ in self._read(seqs):
             n = batch.stop - batch.start  # the rows past n are padding copies
             if window.start == 0:  # a new chunk: its targets, one step ahead
+                lengths = mask[:n].sum(axis=1)
                 targets = np.zeros_like(ids[:n])
                 targets[:, :-1] = ids[:n, 1:]
-                targets[np.arange(n), mask[:n].sum(axis=1) - 1] = end
+                targets[np.arange(n), lengths - 1] = end
             logits = output_layer(z[:n], self.output_weights_, self.output_bias_)
             picked = np.take_along_axis(
                 log_softmax(logits), targets[:, window, None], axis=-1
             )[..., 0]
-            real = mask[:n, window]
-            total += float(np.sum(picked[real], dtype=np.float64))
-            n_total += int(real.sum())
-        return total, n_total
+            for row, length in enumerate(lengths):
+                stop = min(window.stop, length)
+                if stop > window.start:
+                    out[batch.start + row][window.start : stop] = picked[
+                        row, : stop - window.start
+                    ]
+        return np.concatenate(out)
+
+    def _log_likelihood(self, seqs):
+        """Sum of the log-probabilities of the tokens after each sequence's
+        first (its END), and of the END that closes it; and their number."""
+        log_proba = self._network_log_proba(seqs)
+        if self._ngram is not None:
+            ngram = self._ngram.event_proba(seqs)
+            log_proba = _mix(log_proba, ngram, self.ngram_weight_)
+        return float(np.sum(log_proba)), len(log_proba)
 
     def predict_proba_next(self, X):
         """Probability of each token of the vocabulary coming next.
@@ -758,7 +842,7 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
             Probabilities of the next token, columns in the order of
             ``tokens_``.
         """
-        return softmax(self._last_logits(self._encode_texts(X)))
+        return np.exp(self._next_log_proba(self._encode_texts(X)))
 
     def predict_next(self, X):
         """The most likely next token after each text.
@@ -774,7 +858,8 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
             The most likely next token of each text (possibly ``'</s>'``, the
             end of the text, or ``'<unk>'``).
         """
-        return self.tokens_[self._last_logits(self._encode_texts(X)).argmax(axis=1)]
+        log_proba = self._next_log_proba(self._encode_texts(X))
+        return self.tokens_[log_proba.argmax(axis=1)]
 
     def score(self, X, y=None):
         """Mean log-likelihood per token of the texts ``X`` (higher is better).
@@ -906,13 +991,21 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         net, params = self._network, self._network_weights()
         for *_, state in self._read([seq], pad_rows=False):  # the prompt, once
             pass
-        logits = output_layer(state[-1][0][0], self.output_weights_, self.output_bias_)
-        out = np.empty(n_tokens, dtype=np.intp)
+        h = state[-1][0][0]
+        ids = np.concatenate([seq, np.empty(n_tokens, dtype=seq.dtype)])
+        out = ids[len(seq) :]
         for k in range(n_tokens):
-            out[k] = token = _draw(logits, temperature, top_k, unknown, rng)
+            log_proba = log_softmax(
+                output_layer(h, self.output_weights_, self.output_bias_)
+            )
+            if self._ngram is not None:
+                stop = len(seq) + k
+                context = ids[max(0, stop - self._ngram.order + 1) : stop]
+                ngram = self._ngram.next_proba(context, self.vocabulary_[END])
+                log_proba = _mix(log_proba, ngram, self.ngram_weight_)
+            out[k] = token = _draw(log_proba, temperature, top_k, unknown, rng)
             z, cache = net.features(params, self.embeddings_[[[token]]], state=state)
-            state = cache["last"]
-            logits = output_layer(z[0, 0], self.output_weights_, self.output_bias_)
+            state, h = cache["last"], z[0, 0]
         return out
 
     def __sklearn_tags__(self):
@@ -922,6 +1015,31 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
         tags.input_tags.string = True
         tags.target_tags.required = False
         return tags
+
+
+def mixture_weight(p_network, p_ngram, tol=1e-7, max_iter=1000):
+    """The weight ``w`` in [0, 1] that maximizes the likelihood of events
+    given probabilities ``p_network`` and ``p_ngram`` under the mixture
+    ``(1 - w) p_network + w p_ngram``, by expectation-maximization (each
+    step raises the likelihood, which is concave in ``w``)."""
+    weight = 0.5
+    for _ in range(max_iter):
+        share = weight * p_ngram / ((1 - weight) * p_network + weight * p_ngram)
+        new = float(np.mean(share))
+        if abs(new - weight) < tol:
+            return new
+        weight = new
+    return weight
+
+
+def _mix(log_p_network, p_ngram, weight):
+    """``log((1 - weight) exp(log_p_network) + weight p_ngram)``."""
+    if weight == 0:
+        return log_p_network
+    mixed = weight * p_ngram
+    if weight < 1:
+        mixed = mixed + (1 - weight) * np.exp(log_p_network)
+    return np.log(mixed).astype(log_p_network.dtype, copy=False)
 
 
 def _draw(logits, temperature, top_k, unknown, rng):

@@ -4,6 +4,7 @@ import warnings
 
 from ._encoder import InputEncoder
 from ._network import Network
+from ._ngrams import KneserNey
 from ._optimizers import OPTIMIZERS
 from ._version import __version__
 
@@ -14,6 +15,7 @@ _PLAIN_OBJECTS = {
     "_optimizer": OPTIMIZERS,
     "_network": {"Network": Network},
     "_encoder": {"InputEncoder": InputEncoder},
+    "_ngram": {"KneserNey": KneserNey},
 }
 
 
@@ -24,9 +26,9 @@ class InconsistentVersionWarning(UserWarning):
 class PersistenceMixin:
     """Pickle support for the estimators: ``joblib``, ``pickle`` and ``skops``.
 
-    The optimizer, the network and the input encoder are saved as their class
-    names and attributes; loading a model saved by another version of the
-    package warns.
+    The optimizer, the network, the input encoder and the n-gram model are
+    saved as their class names and attributes; loading a model saved by
+    another version of the package warns.
     """
 
     def __getstate__(self):

@@ -28,6 +28,9 @@ own):
     of ``_params``.
 ``_validation_score(val)``, ``_fits_training_data(train)``
     Early stopping, and the adder's stop when it is exactly right.
+``_finish_fit(data, incremental)``
+    What an estimator fits once its weights are trained (the language
+    model's n-gram model); nothing by default.
 """
 
 import time
@@ -96,6 +99,7 @@ class StochasticTrainingMixin:
             X, y, sample_weight, incremental, classes, first_pass
         )
         self._fit_stochastic(data, incremental, callback_ctx, raw_data, metadata)
+        self._finish_fit(data, incremental)
         callback_ctx.call_on_fit_task_end(
             estimator=self, **raw_data, reconstruction_attributes={}
         )
@@ -290,6 +294,11 @@ class StochasticTrainingMixin:
         clip_grad_norm(grads, self.clip_norm)
         self._optimizer.update_params(params, grads)
         return loss
+
+    def _finish_fit(self, data, incremental):
+        """Fit what depends on the trained weights (``data`` as
+        ``_prepare_fit_data`` returned it): nothing, unless an estimator says
+        so."""
 
     def _fits_training_data(self, train):
         """Whether training stops because the model is exactly right on the

@@ -21,8 +21,14 @@ from sklearn.utils import estimator_checks
 from sklearn.utils._tags import get_tags
 
 from sklearn_lstm import LSTMLanguageModel
-from sklearn_lstm._language_model import _split_tokens, _stream_rows, sparse_log_loss
+from sklearn_lstm._language_model import (
+    _split_tokens,
+    _stream_rows,
+    mixture_weight,
+    sparse_log_loss,
+)
 from sklearn_lstm._losses import log_loss
+from sklearn_lstm._ngrams import KneserNey
 from sklearn_lstm._testing import numerical_gradient, relative_error
 from sklearn_lstm._text import (
     END,
@@ -47,6 +53,10 @@ def _model(**params):
         "batch_size": 4,
         "learning_rate": 0.02,
         "max_iter": 8,
+        "min_count": 1,
+        "dropout": 0.0,
+        "n_iter_no_change": 10,
+        "early_stopping": False,
         "random_state": 0,
     }
     return LSTMLanguageModel(**{**defaults, **params})
@@ -331,9 +341,9 @@ def test_predictions_do_not_depend_on_the_other_texts(char_model):
     """The logits are the same, bit for bit, whatever texts come along (and
     whatever their length: the long one spans two prediction windows)."""
     texts = ["humpty dumpty", "ba", "twinkle, twinkle, little" * 20]
-    together = char_model._last_logits(char_model._encode_texts(texts))
+    together = char_model._next_log_proba(char_model._encode_texts(texts))
     for i, text in enumerate(texts):
-        alone = char_model._last_logits(char_model._encode_texts([text]))
+        alone = char_model._next_log_proba(char_model._encode_texts([text]))
         assert_array_equal(alone[0], together[i])
     assert_allclose(
         char_model.predict_proba_next(texts[:1])[0],
@@ -362,10 +372,10 @@ def test_prediction_windows_carry_the_state(char_model, monkeypatch):
     lm = char_model
     texts = [" ".join(RHYMES).lower()[:300], "baa, baa"]
     score = lm.score(texts)
-    logits = lm._last_logits(lm._encode_texts(texts))
+    logits = lm._next_log_proba(lm._encode_texts(texts))
     monkeypatch.setattr("sklearn_lstm._language_model._PREDICT_WINDOW", 7)
     assert lm.score(texts) == pytest.approx(score, rel=1e-12)
-    assert_allclose(lm._last_logits(lm._encode_texts(texts)), logits, rtol=1e-12)
+    assert_allclose(lm._next_log_proba(lm._encode_texts(texts)), logits, rtol=1e-12)
 
 
 def test_training_lowers_the_perplexity():
@@ -407,13 +417,15 @@ def test_generate_is_a_prefix_of_a_longer_generation(char_model):
 
 
 def _greedy(lm, prompt, n_tokens):
-    """The argmax path, re-reading the whole text at each step (never
-    ``<unk>``, as generate never writes it)."""
-    text = prompt
+    """The argmax path, re-reading the whole text at each step as tokens
+    (a generated END among them), never ``<unk>``, as generate never writes
+    it."""
+    tokens, text = list(prompt), prompt
     for _ in range(n_tokens):
-        proba = lm.predict_proba_next([text])[0]
+        proba = lm.predict_proba_next([tokens])[0]
         proba[lm.vocabulary_[UNKNOWN]] = -1
         token = lm.tokens_[proba.argmax()]
+        tokens.append(token)
         text += "\n\n" if token == END else token
     return text
 
@@ -511,7 +523,14 @@ def test_extreme_temperatures_draw_without_warnings(char_model, temperature):
 def test_nul_characters_are_tokens_of_their_own(texts):
     """A fixed-width NumPy string array drops trailing NULs ('a\\x00' == 'a'):
     the vocabulary keeps Python strings."""
-    lm = LSTMLanguageModel(hidden_size=4, level="char", max_iter=1, random_state=0)
+    lm = LSTMLanguageModel(
+        hidden_size=4,
+        level="char",
+        max_iter=1,
+        min_count=1,
+        early_stopping=False,
+        random_state=0,
+    )
     lm.fit(texts)
     tokens = lm.tokens_.tolist()
     assert "\x00" in tokens and "" not in tokens
@@ -526,6 +545,7 @@ def test_perplexity_beyond_the_largest_float_raises(char_model):
     """A model sure of the wrong token: its perplexity, exp(-score), would
     overflow ("overflow encountered in exp", then inf)."""
     lm = copy.deepcopy(char_model)
+    lm.ngram_weight_ = 0.0  # the network alone: the n-gram gives every token > 0
     lm.output_bias_ = np.zeros_like(lm.output_bias_)
     lm.output_bias_[0] = 1e4  # every token but END has probability ~e-10000
     with warnings.catch_warnings():
@@ -671,3 +691,82 @@ def test_fit_warns_when_max_iter_is_reached():
         warnings.simplefilter("always")
         _model(max_iter=1).fit(RHYMES)
     assert any(issubclass(w.category, ConvergenceWarning) for w in record)
+
+
+# -- the n-gram model in the mixture ---------------------------------------------
+
+
+def test_mixture_weight_maximizes_the_likelihood():
+    rng = np.random.default_rng(0)
+    p_network, p_ngram = rng.uniform(0.01, 1, 500), rng.uniform(0.01, 1, 500)
+    weight = mixture_weight(p_network, p_ngram)
+    grid = np.linspace(0, 1, 2001)
+    likelihood = [np.log((1 - w) * p_network + w * p_ngram).sum() for w in grid]
+    assert weight == pytest.approx(grid[np.argmax(likelihood)], abs=1e-3)
+    assert mixture_weight(p_network, 2 * p_network) > 0.99  # the n-gram is better
+    assert mixture_weight(2 * p_ngram, p_ngram) < 0.01
+
+
+def test_ngram_weight_auto_is_fitted_on_the_held_out_tokens():
+    lm = _model(early_stopping=True, max_iter=3, n_iter_no_change=5).fit(RHYMES)
+    pieces = lm._encode_texts(RHYMES)
+    train, val = _split_tokens(pieces, lm.validation_fraction)
+    held_out = KneserNey(5, len(lm.tokens_)).fit(train)
+    expected = mixture_weight(
+        np.exp(lm._network_log_proba(val)), held_out.event_proba(val)
+    )
+    assert lm.ngram_weight_ == expected and 0 < expected < 1
+    # the n-gram model of the predictions counts every training text
+    whole = KneserNey(5, len(lm.tokens_)).fit(pieces)
+    assert_allclose(lm._ngram.event_proba(pieces), whole.event_proba(pieces))
+
+
+def test_predictions_mix_the_network_and_the_ngram_model(char_model):
+    lm = char_model
+    assert lm.ngram_weight_ == 0.5  # no early stopping: half and half
+    seqs = lm._encode_texts(RHYMES)
+    network = np.exp(lm._network_log_proba(seqs))
+    ngram = lm._ngram.event_proba(seqs)
+    assert_allclose(lm.score(RHYMES), np.mean(np.log((network + ngram) / 2)))
+    proba = lm.predict_proba_next(RHYMES)
+    assert_allclose(proba.sum(axis=1), 1, rtol=1e-12)
+    alone = copy.deepcopy(lm)
+    alone.ngram_weight_ = 0.0
+    expected = (
+        alone.predict_proba_next(RHYMES)
+        + np.array([lm._ngram.next_proba(s) for s in seqs])
+    ) / 2
+    assert_allclose(proba, expected, rtol=1e-12)
+
+
+def test_ngram_order_none_is_the_network_alone(char_model):
+    lm = _model(ngram_order=None).fit(RHYMES)
+    assert lm._ngram is None and lm.ngram_weight_ == 0.0
+    seqs = lm._encode_texts(RHYMES)
+    assert_allclose(lm.score(RHYMES), np.mean(lm._network_log_proba(seqs)))
+    # the same network as with the n-gram: it is fitted after the weights
+    assert_allclose(lm.output_weights_, char_model.output_weights_, rtol=0)
+
+
+def test_fixed_ngram_weight_is_kept():
+    lm = _model(ngram_weight=0.2, max_iter=1).fit(RHYMES)
+    assert lm.ngram_weight_ == 0.2
+
+
+def test_partial_fit_adds_ngram_counts_and_keeps_the_order():
+    lm = _model().partial_fit(RHYMES[:3]).partial_fit(RHYMES[3:])
+    both = KneserNey(5, len(lm.tokens_)).fit(lm._encode_texts(RHYMES))
+    seqs = lm._encode_texts(RHYMES)
+    assert_allclose(lm._ngram.event_proba(seqs), both.event_proba(seqs), rtol=1e-12)
+    with pytest.raises(ValueError, match="ngram_order=3"):
+        lm.set_params(ngram_order=3).partial_fit(RHYMES)
+
+
+@pytest.mark.parametrize("level", ["char", "word"])
+def test_default_fit_converges(level):
+    """The defaults stop early, without a ConvergenceWarning."""
+    lm = LSTMLanguageModel(level=level, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        lm.fit(RHYMES)
+    assert lm.n_iter_ < lm.max_iter and 0 <= lm.ngram_weight_ <= 1
