@@ -1,5 +1,6 @@
 """LSTM regressor for sequences."""
 
+import contextlib
 import math
 
 import numpy as np
@@ -20,8 +21,7 @@ from ._base import (
     resolve_weight_drop,
 )
 from ._encoder import WINDOW_NORMS, WINDOW_SCALE_FLOOR, feature_stats, window_stats
-from ._network import resolve_patch_size
-from ._training import _check_partial_fit
+from ._network import _lagged_at, _last_steps, resolve_patch_size
 from ._validation import (
     Integers,
     check_sequences,
@@ -32,6 +32,14 @@ from ._validation import (
     target_scaling,
     to_dtype,
 )
+
+
+def _check_partial_fit(estimator):
+    """``partial_fit`` is available unless early_stopping=True, as in MLP
+    ('auto' never holds out in ``partial_fit``)."""
+    if estimator.early_stopping is True:
+        raise AttributeError("partial_fit is not available with early_stopping=True.")
+    return True
 
 
 class LSTMSequenceRegressor(
@@ -128,6 +136,24 @@ class LSTMSequenceRegressor(
         steps. 'auto' reads every step of the longest training sequence, up
         to 128; 0 reads none.
 
+    linear : bool or 'auto', default='auto'
+        Whether a fixed linear model of the last ``skip`` steps comes first:
+        ridge regression of the standardized targets on the standardized raw
+        inputs of those steps (zeros before a sequence's first step), fitted
+        in closed form at the first ``fit``, with each target's penalty
+        chosen by efficient leave-one-out cross-validation as
+        :class:`~sklearn.linear_model.RidgeCV` chooses it (``linear_alpha_``).
+        The network then learns what the linear model leaves, its output
+        layer starting at zero, so that before training the model is the
+        linear one (residual learning: LSTNet's highway fitted first); with
+        early stopping the linear model alone (epoch 0) is a candidate of the
+        best epoch. For windows of a series, a linear autoregressive model is
+        the baseline a forecaster must beat; this makes the regressor start
+        from it. 'auto' is True for windows of a series (each sequence the
+        one before shifted by one step, as
+        :func:`~sklearn_lstm.forecasting.make_windows` cuts them), False
+        otherwise; nothing with ``skip=0``.
+
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
         input feature at every step, as a fraction of that feature's standard
@@ -195,18 +221,24 @@ class LSTMSequenceRegressor(
         'auto' waits at least 10 epochs and at least 200 minibatch updates,
         ``max(10, ceil(200 / n_batches))``.
 
-    early_stopping : bool, default=False
+    early_stopping : bool or 'auto', default='auto'
         Whether to hold out ``validation_fraction`` of the training data and
         stop when its R² (weighted by ``sample_weight``) stops improving. The
         weights of the best epoch are kept. The held-out part is drawn at
-        random, except for windows of a series (``window_norm_`` not None):
-        then it is the last windows, in the order given, since a window
-        drawn at random overlaps its neighbours left in training and its
-        score would reward memorizing them.
+        random, except for windows of a series (``window_norm_`` not None,
+        or each sequence the one before shifted by one step): then it is the
+        last windows, in the order given, since a window drawn at random
+        overlaps its neighbours left in training and its score would reward
+        memorizing them; with ``n_outputs`` targets (the next values of a
+        direct multi-step forecast), the ``n_outputs - 1`` windows before
+        them are left out of training too, as their targets are the held-out
+        windows' own. 'auto' holds out for windows of a series when at
+        least 2 windows are held out, and not otherwise; unlike True it
+        leaves :meth:`partial_fit` available (which never holds out).
 
-    validation_fraction : float, default=0.1
+    validation_fraction : float, default=0.2
         Fraction of the training data held out for early stopping.
-        Only used when early_stopping=True.
+        Only used when early_stopping holds out.
 
     shuffle : bool, default=True
         Whether to shuffle the samples before each epoch. Sequences of
@@ -262,6 +294,18 @@ class LSTMSequenceRegressor(
     window_norm_ : {'last', 'mean'} or None
         The window normalization of the fit (``window_norm`` with 'auto'
         resolved).
+
+    linear_coef_ : ndarray of shape (n_steps * n_features, n_outputs) or None
+        Coefficients of the linear model (see ``linear``) on the
+        standardized inputs of the last ``n_steps`` steps, most recent
+        first, predicting the standardized targets; None without one.
+
+    linear_intercept_ : ndarray of shape (n_outputs,) or None
+        Its intercept.
+
+    linear_alpha_ : ndarray of shape (n_outputs,) or None
+        The ridge penalty of each target, chosen by leave-one-out
+        cross-validation.
 
     n_features_in_ : int
         Number of time steps of ``X`` in its array form, as
@@ -373,6 +417,8 @@ class LSTMSequenceRegressor(
         **SEQUENCE_MODEL_CONSTRAINTS,
         "window_norm": [StrOptions({"auto", *WINDOW_NORMS}), None],
         "skip": [Integers(0, None, closed="left"), StrOptions({"auto"})],
+        "linear": ["boolean", StrOptions({"auto"})],
+        "early_stopping": ["boolean", StrOptions({"auto"})],
     }
 
     _head = "identity"
@@ -390,6 +436,7 @@ class LSTMSequenceRegressor(
         normal_scores=False,
         window_norm="auto",
         skip="auto",
+        linear="auto",
         input_noise=0.0,
         dropout=0.0,
         weight_drop=0.0,
@@ -403,8 +450,8 @@ class LSTMSequenceRegressor(
         clip_norm=5.0,
         tol=1e-4,
         n_iter_no_change="auto",
-        early_stopping=False,
-        validation_fraction=0.1,
+        early_stopping="auto",
+        validation_fraction=0.2,
         shuffle=True,
         momentum=0.9,
         nesterovs_momentum=True,
@@ -449,6 +496,7 @@ class LSTMSequenceRegressor(
         self.normal_scores = normal_scores
         self.window_norm = window_norm
         self.skip = skip
+        self.linear = linear
         self.input_noise = input_noise
         self.dropout = dropout
         self.weight_drop = weight_drop
@@ -534,26 +582,40 @@ class LSTMSequenceRegressor(
                 f"with {self.n_outputs_}."
             )
         targets = standardize_targets(Y, self.target_mean_, self.target_scale_, X.dtype)
-        targets = self._window_targets(X, mask, Y, sample_weight, reset, targets)
-        return X, mask, targets, sample_weight
-
-    def _window_targets(self, X, mask, Y, sample_weight, reset, targets):
-        """The targets the network learns with ``window_norm``: ``Y`` less
-        each window's location over its scale (those of the first feature),
-        then standardized; ``targets`` unchanged without. Resolves
-        ``window_norm_`` on a ``reset``."""
         if reset:
             self.window_norm_ = _resolve_window_norm(
                 self.window_norm, X, mask, Y, sample_weight
             )
+            self._windows = _are_windows(X, mask)
+        window = self._first_feature_window(X, mask, sample_weight, reset)
+        targets = self._window_targets(Y, sample_weight, reset, targets, window)
+        if reset:
+            self._fit_linear(X, mask, Y, sample_weight)
+        linear = self._linear_outputs(X, mask, window)
+        if linear is not None:  # the network learns what the linear model leaves
+            targets = to_dtype(targets - linear, X.dtype, what="residual targets")
+        return X, mask, targets, sample_weight
+
+    def _first_feature_window(self, X, mask, sample_weight, reset):
+        """Location and scale ``(N, 1)`` (float64) of each window's first
+        feature with ``window_norm``, as the encoder normalizes it; None
+        without."""
         if self.window_norm_ is None:
-            return targets
+            return None
         if reset:
             floor = WINDOW_SCALE_FLOOR * feature_stats(X, mask, sample_weight)[1]
         else:
             floor = WINDOW_SCALE_FLOOR * self._encoder.std
         loc, scale = window_stats(X, mask, self.window_norm_, floor)
-        loc, scale = loc[:, :1].astype(np.float64), scale[:, :1].astype(np.float64)
+        return loc[:, :1].astype(np.float64), scale[:, :1].astype(np.float64)
+
+    def _window_targets(self, Y, sample_weight, reset, targets, window):
+        """The targets the network learns with ``window_norm``: ``Y`` less
+        each window's location over its scale (those of the first feature,
+        ``window``), then standardized; ``targets`` unchanged without."""
+        if window is None:
+            return targets
+        loc, scale = window
         # Y / scale - loc / scale: no overflow in Y - loc near the float limits
         with np.errstate(over="ignore", invalid="ignore"):
             U = Y / scale - loc / scale
@@ -566,24 +628,78 @@ class LSTMSequenceRegressor(
             )
         if reset:
             self._window_target_stats = target_scaling(
-                U, sample_weight, X.dtype, name="y relative to its windows"
+                U, sample_weight, targets.dtype, name="y relative to its windows"
             )
         mean, std = self._window_target_stats
         return standardize_targets(
-            U, mean, std, X.dtype, name="y relative to its windows"
+            U, mean, std, targets.dtype, name="y relative to its windows"
         )
+
+    def _fit_linear(self, X, mask, Y, sample_weight):
+        """Fit the linear model of ``linear`` (closed-form ridge, each
+        target's penalty by leave-one-out), or set its attributes to None."""
+        self.linear_coef_ = self.linear_intercept_ = self.linear_alpha_ = None
+        lengths = X.shape[1] if mask is None else mask.sum(axis=1)
+        n_steps = _resolve_skip(self.skip, lengths)
+        on = self._windows if self.linear == "auto" else self.linear
+        if not (on and n_steps):
+            return
+        self._linear_steps = n_steps
+        self._linear_stats = feature_stats(X, mask, sample_weight)
+        A = self._linear_inputs(X, mask)
+        Z = standardize_targets(Y, self.target_mean_, self.target_scale_, np.float64)
+        self.linear_coef_, self.linear_intercept_, self.linear_alpha_ = ridge_loo(
+            A, Z, sample_weight
+        )
+
+    def _linear_inputs(self, X, mask):
+        """What the linear model reads: the standardized raw inputs of the
+        last ``_linear_steps`` real steps of each sequence, most recent
+        first, zeros before its first step, ``(N, n_steps * D)`` float64."""
+        mean, std = (v.astype(np.float64) for v in self._linear_stats)
+        with np.errstate(invalid="ignore"):  # NaN at padded steps, never read
+            Z = X / std - mean / std
+        last = _last_steps(mask, *X.shape[:2])
+        return _lagged_at(Z, last, self._linear_steps)
+
+    def _linear_outputs(self, X, mask, window):
+        """The linear model's predictions for the raw sequences ``X`` in the
+        units the network predicts (float64), or None without one."""
+        if getattr(self, "linear_coef_", None) is None:
+            return None
+        Z = self._linear_inputs(X, mask) @ self.linear_coef_ + self.linear_intercept_
+        if window is None:
+            return Z
+        loc, scale = window
+        mean, std = self._window_target_stats
+        # (target_mean_ + target_scale_ * Z - loc) / scale, without overflow
+        with np.errstate(over="ignore", invalid="ignore"):
+            U = (
+                self.target_mean_ / scale
+                - loc / scale
+                + (self.target_scale_ / scale) * Z
+            )
+        return (U - mean) / std
 
     def _to_targets(self, outputs, X):
         """Predictions in the units of ``y`` from the network's ``outputs``
         for the sequences ``X`` (as given to :meth:`predict`)."""
-        if self.window_norm_ is None:
+        linear = getattr(self, "linear_coef_", None) is not None
+        if self.window_norm_ is None and not linear:
             return self.target_mean_ + self.target_scale_ * outputs
         X, mask = check_sequences(
             self, X, reset=False, model_dtype=self.output_weights_.dtype
         )
-        loc, scale = self._encoder.window_stats(X, mask)
+        window = None
+        if self.window_norm_ is not None:
+            loc, scale = self._encoder.window_stats(X, mask)
+            window = loc[:, :1].astype(np.float64), scale[:, :1].astype(np.float64)
+        if linear:
+            outputs = outputs + self._linear_outputs(X, mask, window)
+        if window is None:
+            return self.target_mean_ + self.target_scale_ * outputs
         mean, std = self._window_target_stats
-        return loc[:, :1] + scale[:, :1] * (mean + std * outputs)
+        return window[0] + window[1] * (mean + std * outputs)
 
     def _network_options(self, n_timesteps):
         return {
@@ -606,13 +722,58 @@ class LSTMSequenceRegressor(
             "window_norm": self.window_norm_,
         }
 
+    def _initialize(self, network, dtype):
+        """Draw the weights; with a linear model, the output layer starts at
+        zero, so that the untrained model is the linear one."""
+        super()._initialize(network, dtype)
+        if getattr(self, "linear_coef_", None) is not None:
+            self.output_weights_[:] = 0
+            self.output_bias_[:] = 0
+
+    def _of_a_series(self):
+        """Whether the training sequences are windows of a series."""
+        return self.window_norm_ is not None or getattr(self, "_windows", False)
+
     def _held_out(self, n_samples, targets):
         """The base class's random draw, or for windows of a series the
-        last ``validation_fraction`` of them (see ``early_stopping``)."""
-        if self.window_norm_ is None:
+        last ``validation_fraction`` of them, the ``n_outputs - 1`` before
+        them left out (see ``early_stopping``)."""
+        if not self._of_a_series():
             return super()._held_out(n_samples, targets)
         n_val = math.ceil(self.validation_fraction * n_samples)
-        return np.arange(n_samples - n_val), np.arange(n_samples - n_val, n_samples)
+        gap = min(self.n_outputs_ - 1, max(n_samples - n_val - 1, 0))
+        return (
+            np.arange(n_samples - n_val - gap),
+            np.arange(n_samples - n_val, n_samples),
+        )
+
+    def _holds_out(self, n_samples):
+        """``early_stopping`` resolved for a fit on ``n_samples``."""
+        if self.early_stopping != "auto":
+            return self.early_stopping
+        n_val = math.ceil(self.validation_fraction * n_samples)
+        return bool(self._of_a_series() and n_val >= 2 and n_samples - n_val >= 2)
+
+    def _fit_stochastic(self, data, incremental, *args):
+        """Train with ``early_stopping`` resolved: 'auto' is True or False
+        for the training loop, and 'auto' again afterwards."""
+        with _resolved_early_stopping(self, self._holds_out(len(data[0]))):
+            super()._fit_stochastic(data, incremental, *args)
+
+    @contextlib.contextmanager
+    def _epoch_data(self, data, early_stopping):
+        """The base class's parts; with a linear model and a held-out part,
+        the linear model alone (the untrained output layer, zero) is the
+        first candidate of the best epoch."""
+        with super()._epoch_data(data, early_stopping) as parts:
+            val = parts[1]
+            start = (
+                getattr(self, "linear_coef_", None) is not None and self.n_iter_ == 0
+            )
+            if val is not None and start:
+                self.best_validation_score_ = self._validation_score(val)
+                self._best_params = [p.copy() for p in self._params]
+            yield parts
 
     def _validation_score(self, val):
         X, mask, targets, sample_weight = val
@@ -701,6 +862,68 @@ class LSTMSequenceRegressor(
         """Number of features given by :meth:`transform`."""
         check_is_fitted(self)
         return self._network.n_readout
+
+
+@contextlib.contextmanager
+def _resolved_early_stopping(estimator, value):
+    """``estimator.early_stopping`` set to ``value`` inside the block."""
+    given = estimator.early_stopping
+    estimator.early_stopping = value
+    try:
+        yield
+    finally:
+        estimator.early_stopping = given
+
+
+def _are_windows(X, mask):
+    """Whether the sequences are windows of a series: sequences of equal
+    lengths, most of them (at least half) the one before shifted by one
+    step, as :func:`~sklearn_lstm.forecasting.make_windows` cuts them."""
+    if mask is not None or X.shape[0] < 3 or X.shape[1] < 2:
+        return False
+    shifted = (X[1:, :-1] == X[:-1, 1:]).all(axis=(1, 2))
+    return bool(shifted.mean() >= 0.5)
+
+
+def ridge_loo(A, Y, sample_weight):
+    """Ridge regression of ``Y`` on ``A`` with an intercept, each column's
+    penalty chosen by efficient leave-one-out cross-validation.
+
+    The penalties tried are ``mean(s**2) * 10**k`` for ``k`` from -6 to 3 in
+    steps of 1/3, with ``s`` the singular values of the centred ``A``; the
+    leave-one-out residuals come from one singular value decomposition, as
+    in :class:`~sklearn.linear_model.RidgeCV` (Golub, Heath and Wahba,
+    1979): ``e_i / (1 - H_ii)`` with ``H`` the hat matrix of the penalty.
+    Samples are weighted by ``sample_weight``. Leave-one-out is valid for
+    autoregressive models of a series (Bergmeir, Hyndman and Koo, 2018).
+
+    Returns
+    -------
+    coef : ndarray of shape (n_columns_A, n_columns_Y)
+    intercept, alpha : ndarray of shape (n_columns_Y,)
+    """
+    w = sample_weight.astype(np.float64)
+    w = w / w.sum()
+    A_mean, Y_mean = w @ A, w @ Y
+    root = np.sqrt(w)[:, None]
+    U, s, Vt = np.linalg.svd(root * (A - A_mean), full_matrices=False)
+    UtY = U.T @ (root * (Y - Y_mean))
+    unit = max(float(np.mean(s**2)), np.finfo(np.float64).tiny)
+    best_err = np.full(Y.shape[1], np.inf)
+    coef = np.zeros((A.shape[1], Y.shape[1]))
+    alpha = np.zeros(Y.shape[1])
+    for a in unit * np.logspace(-6, 3, 28):
+        shrink = s**2 / (s**2 + a)
+        residual = root * (Y - Y_mean) - U @ (shrink[:, None] * UtY)
+        leverage = (U**2) @ shrink + w
+        loo = residual / np.maximum(1 - leverage, 1e-12)[:, None]
+        err = (loo**2).sum(axis=0)
+        better = err < best_err
+        if better.any():
+            best_err[better] = err[better]
+            coef[:, better] = Vt.T @ ((s / (s**2 + a))[:, None] * UtY[:, better])
+            alpha[better] = a
+    return coef, Y_mean - A_mean @ coef, alpha
 
 
 # window_norm='auto' normalizes windows when the last value of the first

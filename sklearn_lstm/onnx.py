@@ -34,6 +34,7 @@ Importing this module does not register anything; :func:`register_converters`
 """
 
 from numbers import Integral
+from types import SimpleNamespace
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -468,6 +469,12 @@ def _check_float32(estimator):
             mean_u, std_u = estimator._window_target_stats
             checks.append(("the mean of the window targets", mean_u, False))
             checks.append(("the scale of the window targets", std_u, True))
+        if getattr(estimator, "linear_coef_", None) is not None:
+            mean_l, std_l = estimator._linear_stats
+            checks.append(("linear_coef_", estimator.linear_coef_, False))
+            checks.append(("linear_intercept_", estimator.linear_intercept_, False))
+            checks.append(("the mean of the linear model's inputs", mean_l, False))
+            checks.append(("the scale of the linear model's inputs", std_l, True))
     for what, values, is_scale in checks:
         values = np.abs(np.asarray(values, dtype=np.float64))
         if not values.size:
@@ -594,7 +601,8 @@ def _convert_regressor(scope, operator, container):
     est = operator.raw_operator
     graph = _Graph(scope, container)
     window_norm = getattr(est, "window_norm_", None)
-    if not (window_norm or est._network.skip):
+    linear = getattr(est, "linear_coef_", None) is not None
+    if not (window_norm or est._network.skip or linear):
         outputs = _dense_head(graph, est, operator)
         # back to the units of y: the network predicts standardized targets
         y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
@@ -701,16 +709,44 @@ def _window_regressor(graph, est, X, lens):
     outputs = graph.node(
         "Gemm", [z, graph.const(est.output_weights_), graph.const(est.output_bias_)]
     )
+    linear = None
+    if getattr(est, "linear_coef_", None) is not None:
+        linear = _linear_model(graph, est, X, real, lens)
     if not window_norm:
+        if linear is not None:
+            outputs = graph.node("Add", [outputs, linear])
         y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
         return graph.node("Add", [y, graph.const(est.target_mean_)])
     mean_u, std_u = est._window_target_stats
+    loc0 = graph.node("Gather", [loc, graph.const([0])], axis=1)  # (N, 1)
+    scale0 = graph.node("Gather", [scale, graph.const([0])], axis=1)
+    if linear is not None:
+        # the linear model's prediction plus the network's, in the window's
+        # units: target_mean_ + target_scale_ * linear + scale * std * outputs
+        y = graph.node("Mul", [linear, graph.const(est.target_scale_)])
+        y = graph.node("Add", [y, graph.const(est.target_mean_)])
+        rest = graph.node("Mul", [outputs, graph.const(std_u)])
+        rest = graph.node("Mul", [rest, scale0])
+        return graph.node("Add", [y, rest])
     u = graph.node(
         "Add", [graph.node("Mul", [outputs, graph.const(std_u)]), graph.const(mean_u)]
     )
-    loc0 = graph.node("Gather", [loc, graph.const([0])], axis=1)  # (N, 1)
-    scale0 = graph.node("Gather", [scale, graph.const([0])], axis=1)
     return graph.node("Add", [graph.node("Mul", [u, scale0]), loc0])
+
+
+def _linear_model(graph, est, X, real, lens):
+    """The regressor's linear model (``linear``) from the raw inputs ``X``
+    (N, T, D): the standardized inputs of the last steps, most recent first
+    (as :func:`_skip` reads them), through ``linear_coef_``; ``(N,
+    n_outputs)`` standardized targets."""
+    mean_l, std_l = est._linear_stats
+    x = graph.node("Sub", [X, graph.const(mean_l)])
+    x = graph.node("Mul", [graph.node("Div", [x, graph.const(std_l)]), real])
+    x = graph.node("Transpose", [x], perm=[1, 0, 2])  # (T, N, D)
+    steps = SimpleNamespace(skip=est._linear_steps, readout="last")
+    s = _skip(graph, steps, x, lens)
+    coef, intercept = est.linear_coef_, est.linear_intercept_
+    return graph.node("Gemm", [s, graph.const(coef), graph.const(intercept)])
 
 
 def _convert_tagger(scope, operator, container):

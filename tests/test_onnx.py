@@ -14,6 +14,7 @@ from sklearn_lstm import (
     LSTMSequenceRegressor,
     LSTMSequenceTagger,
 )
+from sklearn_lstm.forecasting import make_windows
 from sklearn_lstm.onnx import onnx_inputs, register_converters, to_onnx, unpad
 
 ort = pytest.importorskip("onnxruntime")
@@ -948,3 +949,23 @@ def test_window_norm_graph_reads_steps_of_1e19(window_norm):
         (got,) = session.run(None, onnx_inputs(X_big))
         assert np.isfinite(got).all()
         assert_allclose(got, reg.predict(X_big), rtol=1e-4)
+
+
+@pytest.mark.parametrize("window_norm", ["last", None])
+@pytest.mark.parametrize("form", ["3-D", "ragged list"])
+def test_linear_model_matches(window_norm, form):
+    """The regressor's linear model (``linear``), read from the raw inputs
+    of the last steps, zeros before the first step of a short sequence; two
+    targets (a direct forecast)."""
+    series = np.sin(np.arange(200) / 4) + np.arange(200) / 40
+    X, y = make_windows(series, 10, 2)
+    reg = LSTMSequenceRegressor(
+        hidden_size=3, window_norm=window_norm, linear=True, max_iter=3, random_state=0
+    )
+    _fitted_quietly(reg, X, y)
+    assert reg.linear_coef_ is not None
+    X_test = X[::7, :, None]
+    if form == "ragged list":
+        X_test = [x[-(4 + i % 7) :] for i, x in enumerate(X_test)]
+    (got,) = _session(to_onnx(reg)).run(None, onnx_inputs(X_test))
+    assert_allclose(got, reg.predict(X_test), rtol=1e-4, atol=1e-4)

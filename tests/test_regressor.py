@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
 from sklearn_lstm import LSTMSequenceRegressor
+from sklearn_lstm.forecasting import make_windows
 
 # Short fits (a few epochs, enough for what a test checks) stop at max_iter on
 # purpose, with a ConvergenceWarning.
@@ -198,17 +199,32 @@ def test_window_norm_auto_follows_the_targets():
 
 def test_early_stopping_holds_out_the_last_windows_of_a_series():
     """Windows of a series are held out in time order (a random draw
-    overlaps the training windows); other sequences at random."""
+    overlaps the training windows), with or without window_norm; the same
+    sequences in another order at random."""
     X, y = _trending_windows()
-    n_val = int(np.ceil(0.1 * len(X)))
+    n_val = int(np.ceil(0.2 * len(X)))
     last = np.arange(len(X) - n_val, len(X))
-    reg = LSTMSequenceRegressor(**FAST, window_norm="last", early_stopping=True)
-    train, val = reg.fit(X, y)._validation_split(len(X), None)
-    assert_array_equal(val, last)
-    assert_array_equal(train, np.arange(len(X) - n_val))
+    for window_norm in ("last", None):
+        reg = LSTMSequenceRegressor(**FAST, window_norm=window_norm)
+        train, val = reg.fit(X, y)._validation_split(len(X), None)
+        assert_array_equal(val, last)
+        assert_array_equal(train, np.arange(len(X) - n_val))
+    order = np.random.RandomState(0).permutation(len(X))
     reg = LSTMSequenceRegressor(**FAST, window_norm=None, early_stopping=True)
-    _, val = reg.fit(X, y)._validation_split(len(X), None)
+    _, val = reg.fit(X[order], y[order])._validation_split(len(X), None)
     assert len(val) == n_val and not np.array_equal(np.sort(val), last)
+
+
+def test_held_out_windows_leave_out_the_windows_sharing_their_targets():
+    """With h targets per window (a direct forecast), the h - 1 windows
+    before the held-out ones share targets with them: out of training."""
+    series = np.sin(np.arange(300) / 5) + np.arange(300) / 50
+    X, y = make_windows(series, 12, 5)
+    reg = LSTMSequenceRegressor(**FAST).fit(X, y)
+    train, val = reg._validation_split(len(X), None)
+    n_val = int(np.ceil(0.2 * len(X)))
+    assert_array_equal(val, np.arange(len(X) - n_val, len(X)))
+    assert_array_equal(train, np.arange(len(X) - n_val - 4))
 
 
 @pytest.mark.parametrize("window_norm", ["last", "mean"])
@@ -227,8 +243,13 @@ def test_window_norm_forecasts_beyond_the_training_range():
     train, test = slice(0, 250), slice(250, None)
     errors = {}
     for window_norm in [None, "last"]:
+        # the network alone: a linear model extrapolates a random walk too
         reg = LSTMSequenceRegressor(
-            hidden_size=8, max_iter=60, window_norm=window_norm, random_state=0
+            hidden_size=8,
+            max_iter=60,
+            window_norm=window_norm,
+            linear=False,
+            random_state=0,
         ).fit(X[train], y[train])
         errors[window_norm] = np.sqrt(np.mean((reg.predict(X[test]) - y[test]) ** 2))
     assert errors["last"] < 0.5 * errors[None]
@@ -324,3 +345,65 @@ def test_unstandardized_skip_path_near_the_float_limits(scale):
             assert not hasattr(reg, "n_iter_")
         else:
             assert np.isfinite(reg.fit(X, y).predict(X)).all()
+
+
+def test_ridge_loo_matches_ridgecv():
+    """Closed-form ridge with each target's penalty chosen by leave-one-out:
+    RidgeCV's choice and coefficients on the same penalties, weighted."""
+    from sklearn.linear_model import RidgeCV
+
+    from sklearn_lstm._regressor import ridge_loo
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(80, 6))
+    Y = A @ rng.normal(size=(6, 2)) + rng.normal(size=(80, 2)) * [0.1, 3.0]
+    w = rng.uniform(0.5, 2, size=80)
+    coef, intercept, alpha = ridge_loo(A, Y, w)
+    for j in range(2):
+        centred = np.sqrt(w / w.sum())[:, None] * (A - w @ A / w.sum())
+        unit = np.mean(np.linalg.svd(centred, compute_uv=False) ** 2)
+        # RidgeCV's penalty is on the sum of weighted squares, ours on their mean
+        alphas = unit * np.logspace(-6, 3, 28) * w.sum()
+        ref = RidgeCV(alphas=alphas).fit(A, Y[:, j], sample_weight=w)
+        assert_allclose(alpha[j] * w.sum(), ref.alpha_, rtol=1e-9)
+        assert_allclose(coef[:, j], ref.coef_, rtol=1e-6, atol=1e-9)
+        assert_allclose(intercept[j], ref.intercept_, rtol=1e-6, atol=1e-9)
+    assert alpha[1] > alpha[0]  # the noisier target is penalized more
+
+
+def test_untrained_model_is_the_linear_model():
+    """With ``linear``, the output layer starts at zero: before training the
+    predictions are the linear model's, and early stopping keeps them when
+    no epoch beats them on the held-out windows."""
+    series = np.sin(np.arange(300) / 5) + np.arange(300) / 50
+    X, y = make_windows(series, 12, 3)
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 1}).fit(X, y)
+    assert reg.linear_coef_.shape == (12, 3) and reg.linear_alpha_.shape == (3,)
+    untrained = LSTMSequenceRegressor(**{**FAST, "max_iter": 1})
+    untrained.fit(X, y)
+    untrained.output_weights_[:] = 0
+    untrained.output_bias_[:] = 0
+    lags = X[:, ::-1]
+    mean, std = lags.mean(), lags.std()
+    A = (lags - mean) / std
+    Z = (y - y.mean(axis=0)) / y.std(axis=0)
+    from sklearn_lstm._regressor import ridge_loo
+
+    coef, intercept, _ = ridge_loo(A, Z, np.ones(len(X)))
+    expected = y.mean(axis=0) + y.std(axis=0) * (A @ coef + intercept)
+    assert_allclose(untrained.predict(X), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_linear_auto_and_early_stopping_auto_follow_windows_of_a_series():
+    """'auto' fits the linear model and holds out for windows of a series
+    (each the one before shifted by a step), not for other sequences;
+    partial_fit stays available."""
+    X, y = _trending_windows()
+    reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X, y)
+    assert reg.linear_coef_ is not None and reg.validation_scores_ is not None
+    assert reg.early_stopping == "auto"
+    order = np.random.RandomState(0).permutation(len(X))
+    reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X[order], y[order])
+    assert reg.linear_coef_ is None and reg.validation_scores_ is None
+    reg.partial_fit(X, y)
+    assert not hasattr(LSTMSequenceRegressor(early_stopping=True), "partial_fit")
