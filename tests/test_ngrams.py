@@ -3,29 +3,12 @@
 of ``benchmarks/_ngrams.py``, counts that add up, and contexts read from the
 start of their text."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from test_bench_ngrams import ngrams as reference  # benchmarks/_ngrams.py
 
 from sklearn_lstm._ngrams import KneserNey, ngram_events
-
-_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "_ngrams.py"
-
-
-def _reference():
-    # benchmarks/ is no package: load the module from its file.
-    spec = importlib.util.spec_from_file_location("_reference_ngrams", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-reference = _reference()
 
 V = 30  # index 0 plays the end token, as in LSTMLanguageModel
 
