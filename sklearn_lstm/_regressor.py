@@ -141,8 +141,9 @@ class LSTMSequenceRegressor(
         ridge regression of the standardized targets on the standardized raw
         inputs of those steps (zeros before a sequence's first step), fitted
         in closed form at the first ``fit``, with each target's penalty
-        chosen by efficient leave-one-out cross-validation as
-        :class:`~sklearn.linear_model.RidgeCV` chooses it (``linear_alpha_``).
+        chosen by generalized cross-validation, the rotation-invariant form
+        of :class:`~sklearn.linear_model.RidgeCV`'s efficient leave-one-out
+        (``linear_alpha_``).
         The network then learns what the linear model leaves, its output
         layer starting at zero, so that before training the model is the
         linear one (residual learning: LSTNet's highway fitted first); with
@@ -304,7 +305,7 @@ class LSTMSequenceRegressor(
         Its intercept.
 
     linear_alpha_ : ndarray of shape (n_outputs,) or None
-        The ridge penalty of each target, chosen by leave-one-out
+        The ridge penalty of each target, chosen by generalized
         cross-validation.
 
     n_features_in_ : int
@@ -637,7 +638,8 @@ class LSTMSequenceRegressor(
 
     def _fit_linear(self, X, mask, Y, sample_weight):
         """Fit the linear model of ``linear`` (closed-form ridge, each
-        target's penalty by leave-one-out), or set its attributes to None."""
+        target's penalty by generalized cross-validation), or set its
+        attributes to None."""
         self.linear_coef_ = self.linear_intercept_ = self.linear_alpha_ = None
         lengths = X.shape[1] if mask is None else mask.sum(axis=1)
         n_steps = _resolve_skip(self.skip, lengths)
@@ -648,7 +650,7 @@ class LSTMSequenceRegressor(
         self._linear_stats = feature_stats(X, mask, sample_weight)
         A = self._linear_inputs(X, mask)
         Z = standardize_targets(Y, self.target_mean_, self.target_scale_, np.float64)
-        self.linear_coef_, self.linear_intercept_, self.linear_alpha_ = ridge_loo(
+        self.linear_coef_, self.linear_intercept_, self.linear_alpha_ = ridge_gcv(
             A, Z, sample_weight
         )
 
@@ -885,39 +887,48 @@ def _are_windows(X, mask):
     return bool(shifted.mean() >= 0.5)
 
 
-def ridge_loo(A, Y, sample_weight):
+def ridge_gcv(A, Y, sample_weight):
     """Ridge regression of ``Y`` on ``A`` with an intercept, each column's
-    penalty chosen by efficient leave-one-out cross-validation.
+    penalty chosen by generalized cross-validation.
 
     The penalties tried are ``mean(s**2) * 10**k`` for ``k`` from -6 to 3 in
-    steps of 1/3, with ``s`` the singular values of the centred ``A``; the
-    leave-one-out residuals come from one singular value decomposition, as
-    in :class:`~sklearn.linear_model.RidgeCV` (Golub, Heath and Wahba,
-    1979): ``e_i / (1 - H_ii)`` with ``H`` the hat matrix of the penalty.
-    Samples are weighted by ``sample_weight``. Leave-one-out is valid for
-    autoregressive models of a series (Bergmeir, Hyndman and Koo, 2018).
+    steps of 1/3, with ``s`` the singular values of the centred ``A`` (rows
+    weighted by ``sample_weight``, scaled to sum to 1); each is scored by
+    generalized cross-validation (Golub, Heath and Wahba, 1979), the
+    rotation-invariant form of the efficient leave-one-out error that
+    :class:`~sklearn.linear_model.RidgeCV` computes: the weighted mean
+    squared residual over ``(1 - (df + 1) / n) ** 2``, with ``df`` the
+    trace of the hat matrix and ``n`` the sum of the weights, so that
+    integer weights act as repeated samples (leave-one-out would leave one
+    copy in). Cross-validation is valid for autoregressive models of a
+    series (Bergmeir, Hyndman and Koo, 2018).
 
     Returns
     -------
     coef : ndarray of shape (n_columns_A, n_columns_Y)
     intercept, alpha : ndarray of shape (n_columns_Y,)
+        ``alpha`` penalizes the squared coefficients against the weighted
+        mean (not sum) of squared residuals.
     """
-    w = sample_weight.astype(np.float64)
-    w = w / w.sum()
+    n = float(sample_weight.sum())
+    w = sample_weight.astype(np.float64) / n
     A_mean, Y_mean = w @ A, w @ Y
     root = np.sqrt(w)[:, None]
     U, s, Vt = np.linalg.svd(root * (A - A_mean), full_matrices=False)
     UtY = U.T @ (root * (Y - Y_mean))
+    # the squared residual of the part of Y outside U's columns
+    outside = ((root * (Y - Y_mean)) ** 2).sum(axis=0) - (UtY**2).sum(axis=0)
     unit = max(float(np.mean(s**2)), np.finfo(np.float64).tiny)
     best_err = np.full(Y.shape[1], np.inf)
     coef = np.zeros((A.shape[1], Y.shape[1]))
     alpha = np.zeros(Y.shape[1])
     for a in unit * np.logspace(-6, 3, 28):
         shrink = s**2 / (s**2 + a)
-        residual = root * (Y - Y_mean) - U @ (shrink[:, None] * UtY)
-        leverage = (U**2) @ shrink + w
-        loo = residual / np.maximum(1 - leverage, 1e-12)[:, None]
-        err = (loo**2).sum(axis=0)
+        residual = np.maximum(outside, 0) + (((1 - shrink)[:, None] * UtY) ** 2).sum(
+            axis=0
+        )
+        df = shrink.sum() + 1
+        err = residual / max(1 - df / n, 1e-12) ** 2
         better = err < best_err
         if better.any():
             best_err[better] = err[better]

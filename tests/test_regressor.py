@@ -347,28 +347,31 @@ def test_unstandardized_skip_path_near_the_float_limits(scale):
             assert np.isfinite(reg.fit(X, y).predict(X)).all()
 
 
-def test_ridge_loo_matches_ridgecv():
-    """Closed-form ridge with each target's penalty chosen by leave-one-out:
-    RidgeCV's choice and coefficients on the same penalties, weighted."""
-    from sklearn.linear_model import RidgeCV
+def test_ridge_gcv_weights_are_repeats_and_fits_ridge():
+    """Closed-form ridge with each target's penalty chosen by generalized
+    cross-validation: integer weights give what repeated samples give, the
+    coefficients are Ridge's at the chosen penalty, and the noisier target
+    is penalized more."""
+    from sklearn.linear_model import Ridge
 
-    from sklearn_lstm._regressor import ridge_loo
+    from sklearn_lstm._regressor import ridge_gcv
 
     rng = np.random.RandomState(0)
     A = rng.normal(size=(80, 6))
     Y = A @ rng.normal(size=(6, 2)) + rng.normal(size=(80, 2)) * [0.1, 3.0]
-    w = rng.uniform(0.5, 2, size=80)
-    coef, intercept, alpha = ridge_loo(A, Y, w)
+    w = rng.randint(1, 4, size=80)
+    coef, intercept, alpha = ridge_gcv(A, Y, w)
+    repeated = ridge_gcv(
+        np.repeat(A, w, axis=0), np.repeat(Y, w, axis=0), np.ones(w.sum())
+    )
+    for got, expected in zip((coef, intercept, alpha), repeated):
+        assert_allclose(got, expected, rtol=1e-8, atol=1e-12)
     for j in range(2):
-        centred = np.sqrt(w / w.sum())[:, None] * (A - w @ A / w.sum())
-        unit = np.mean(np.linalg.svd(centred, compute_uv=False) ** 2)
-        # RidgeCV's penalty is on the sum of weighted squares, ours on their mean
-        alphas = unit * np.logspace(-6, 3, 28) * w.sum()
-        ref = RidgeCV(alphas=alphas).fit(A, Y[:, j], sample_weight=w)
-        assert_allclose(alpha[j] * w.sum(), ref.alpha_, rtol=1e-9)
+        # Ridge's penalty is against the sum of weighted squares, ours the mean
+        ref = Ridge(alpha=alpha[j] * w.sum()).fit(A, Y[:, j], sample_weight=w)
         assert_allclose(coef[:, j], ref.coef_, rtol=1e-6, atol=1e-9)
         assert_allclose(intercept[j], ref.intercept_, rtol=1e-6, atol=1e-9)
-    assert alpha[1] > alpha[0]  # the noisier target is penalized more
+    assert alpha[1] > alpha[0]
 
 
 def test_untrained_model_is_the_linear_model():
@@ -387,9 +390,9 @@ def test_untrained_model_is_the_linear_model():
     mean, std = lags.mean(), lags.std()
     A = (lags - mean) / std
     Z = (y - y.mean(axis=0)) / y.std(axis=0)
-    from sklearn_lstm._regressor import ridge_loo
+    from sklearn_lstm._regressor import ridge_gcv
 
-    coef, intercept, _ = ridge_loo(A, Z, np.ones(len(X)))
+    coef, intercept, _ = ridge_gcv(A, Z, np.ones(len(X)))
     expected = y.mean(axis=0) + y.std(axis=0) * (A @ coef + intercept)
     assert_allclose(untrained.predict(X), expected, rtol=1e-6, atol=1e-8)
 
