@@ -891,8 +891,9 @@ def ridge_gcv(A, Y, sample_weight):
     """Ridge regression of ``Y`` on ``A`` with an intercept, each column's
     penalty chosen by generalized cross-validation.
 
-    The penalties tried are ``mean(s**2) * 10**k`` for ``k`` from -6 to 3 in
-    steps of 1/3, with ``s`` the singular values of the centred ``A`` (rows
+    The penalties tried are ``sum(s**2) / n_columns_A * 10**k`` for ``k``
+    from -6 to 3 in steps of 1/3, with ``s`` the singular values of the
+    centred ``A`` (rows
     weighted by ``sample_weight``, scaled to sum to 1); each is scored by
     generalized cross-validation (Golub, Heath and Wahba, 1979), the
     rotation-invariant form of the efficient leave-one-out error that
@@ -918,7 +919,8 @@ def ridge_gcv(A, Y, sample_weight):
     UtY = U.T @ (root * (Y - Y_mean))
     # the squared residual of the part of Y outside U's columns
     outside = ((root * (Y - Y_mean)) ** 2).sum(axis=0) - (UtY**2).sum(axis=0)
-    unit = max(float(np.mean(s**2)), np.finfo(np.float64).tiny)
+    # the mean squared singular value over A's columns: the same for repeats
+    unit = max(float(np.sum(s**2)) / max(A.shape[1], 1), np.finfo(np.float64).tiny)
     best_err = np.full(Y.shape[1], np.inf)
     coef = np.zeros((A.shape[1], Y.shape[1]))
     alpha = np.zeros(Y.shape[1])
