@@ -756,11 +756,10 @@ class LSTMSequenceRegressor(
         n_val = math.ceil(self.validation_fraction * n_samples)
         return bool(self._of_a_series() and n_val >= 2 and n_samples - n_val >= 2)
 
-    def _fit_stochastic(self, data, incremental, *args):
-        """Train with ``early_stopping`` resolved: 'auto' is True or False
-        for the training loop, and 'auto' again afterwards."""
-        with _resolved_early_stopping(self, self._holds_out(len(data[0]))):
-            super()._fit_stochastic(data, incremental, *args)
+    def _early_stopping(self, data):
+        """``early_stopping`` resolved for a fit on ``data`` (see
+        :meth:`_holds_out`)."""
+        return self._holds_out(len(data[0]))
 
     @contextlib.contextmanager
     def _epoch_data(self, data, early_stopping):
@@ -864,17 +863,6 @@ class LSTMSequenceRegressor(
         """Number of features given by :meth:`transform`."""
         check_is_fitted(self)
         return self._network.n_readout
-
-
-@contextlib.contextmanager
-def _resolved_early_stopping(estimator, value):
-    """``estimator.early_stopping`` set to ``value`` inside the block."""
-    given = estimator.early_stopping
-    estimator.early_stopping = value
-    try:
-        yield
-    finally:
-        estimator.early_stopping = given
 
 
 def _are_windows(X, mask):

@@ -28,6 +28,9 @@ own):
     of ``_params``.
 ``_validation_score(val)``, ``_fits_training_data(train)``
     Early stopping, and the adder's stop when it is exactly right.
+``_early_stopping(data)``
+    Whether the fit holds out a validation part (``early_stopping``, or the
+    regressor's 'auto' resolved on the data).
 ``_finish_fit(data, incremental)``
     What an estimator fits once its weights are trained (the language
     model's n-gram model); nothing by default.
@@ -150,7 +153,7 @@ class StochasticTrainingMixin:
         the callbacks, which see the data as given to ``fit`` and may stop
         training at the end of any epoch.
         """
-        early_stopping = self.early_stopping and not incremental
+        early_stopping = self._early_stopping(data) and not incremental
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._make_optimizer(self._params)
             self._start_patience(early_stopping)
@@ -294,6 +297,12 @@ class StochasticTrainingMixin:
         clip_grad_norm(grads, self.clip_norm)
         self._optimizer.update_params(params, grads)
         return loss
+
+    def _early_stopping(self, data):
+        """Whether this fit on ``data`` holds out a validation part:
+        ``early_stopping``, unless an estimator resolves an 'auto' of its
+        own."""
+        return self.early_stopping
 
     def _finish_fit(self, data, incremental):
         """Fit what depends on the trained weights (``data`` as
