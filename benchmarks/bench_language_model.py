@@ -289,7 +289,7 @@ def command_line(args):
     return command
 
 
-def write_docs(table, args, machine, sizes, word, char):
+def write_docs(table, args, machine, sizes):
     """Write ``docs/benchmarks_language_model.rst``."""
     texts = "\n".join(
         f"- ``{name}``: {TEXT_NAMES[name]}, {n_train} training and {n_test} "
@@ -418,7 +418,7 @@ def main(argv=None):
     table = make_table(rows)
     print("\n" + table)
     if args.write_docs:
-        write_docs(table, args, machine, sizes, word, char)
+        write_docs(table, args, machine, sizes)
 
 
 if __name__ == "__main__":

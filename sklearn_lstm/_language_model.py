@@ -324,7 +324,9 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     The state ``(h, c)`` at the end of a window starts the next window of its
     row, but the gradient stops there (truncated backpropagation through
     time). :meth:`predict_proba_next`, :meth:`score` and :meth:`generate`
-    read each text from a zero state, starting with ``</s>``.
+    read each text from a zero state, starting with ``</s>``, and predict
+    with the mixture ``(1 - w) p + w p_ngram`` of this ``p`` and the n-gram
+    model's (``ngram_order``, ``w = ngram_weight_``).
 
     :meth:`generate` never writes ``'<unk>'``; a generated ``'</s>'`` ends a
     text and is written as a blank line, after which the model goes on with a

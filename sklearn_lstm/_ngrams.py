@@ -124,9 +124,9 @@ class KneserNey:
         # (m + 1)-grams it ends.
         self.grams_, self.counts_ = [self.top_], [self.top_counts_]
         for _ in range(self.order - 1):
-            self.grams_.insert(0, None)
-            self.counts_.insert(0, None)
-            self.grams_[0], self.counts_[0] = _unique_rows(self.grams_[1][:, 1:])
+            grams, counts = _unique_rows(self.grams_[0][:, 1:])
+            self.grams_.insert(0, grams)
+            self.counts_.insert(0, counts)
         self.discounts_ = np.array([kn_discounts(c) for c in self.counts_])
         # contexts_[m - 1]: the contexts of the m-grams, each with the first
         # row of its run, its total count and the mass its discounts move.
