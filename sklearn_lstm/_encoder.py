@@ -21,7 +21,8 @@ and then used by training, prediction and the ONNX export alike:
 * the **noise scale** of each encoded feature, which input noise is
   relative to.
 
-Padded steps stay zero.
+Padded steps stay zero. The moments of the features (:func:`moments`, merged
+by :func:`merge_moments`) are those the public scalers compute too.
 """
 
 import statistics
@@ -146,16 +147,79 @@ def weighted_steps(X, mask, sample_weight):
 def feature_stats(X, mask, sample_weight):
     """Weighted mean and standard deviation of each feature over the real
     steps of ``X``; a constant feature gets a standard deviation of 1.
-    Computed on ``X`` divided by its largest magnitude, so that steps near
-    the float limits do not overflow."""
+    Computed in float64 by :func:`moments`, so that steps near the float
+    limits do not overflow."""
     steps, weights = weighted_steps(X, mask, sample_weight)
-    largest = np.abs(steps).max(axis=0).astype(np.float64)
-    largest[~(largest > 0)] = 1.0
-    scaled = steps / largest
-    mean = np.average(scaled, axis=0, weights=weights)
-    std = np.sqrt(np.average((scaled - mean) ** 2, axis=0, weights=weights))
-    std = np.where(std > 0, std * largest, 1.0)
-    return (mean * largest).astype(X.dtype), std.astype(X.dtype)
+    n, mean, m2, unit = moments(steps.astype(np.float64), weights[:, None])
+    std = np.sqrt(m2 / n)
+    std = np.where(std > 0, std * unit, 1.0)
+    return (mean * unit).astype(X.dtype), std.astype(X.dtype)
+
+
+def moments(X, weights=None, axis=0, unit=None):
+    """Weight sum, mean and sum of squared deviations of ``X`` along ``axis``.
+
+    The mean and the squared deviations are in units of each feature's
+    largest magnitude along ``axis``, so that values near the float limits
+    neither overflow nor underflow in the sums and squares.
+
+    Parameters
+    ----------
+    X : ndarray of float
+        The values, in the dtype the moments are computed in. Values of
+        weight 0 count in the largest magnitude: padded steps must be zero.
+    weights : ndarray or None, default=None
+        Weight of each value, broadcast against ``X``; None weighs them all
+        1, and the weight sum is then the number of values along ``axis``.
+    axis : int, default=0
+        The axis the moments are computed along.
+    unit : ndarray or None, default=None
+        A smallest unit for each feature, such as the unit of moments that
+        these are to be merged with by :func:`merge_moments`.
+
+    Returns
+    -------
+    n : int or ndarray
+        Sum of the weights along ``axis``, the axis dropped.
+    mean, m2, unit : ndarray
+        Weighted mean, in units of ``unit``; weighted sum of squared
+        deviations from it, in units of ``unit ** 2``; and the unit: the
+        largest magnitude (or the ``unit`` given, where larger), 1 where both
+        are 0. The shape of ``X`` without ``axis``.
+    """
+    largest = np.abs(X).max(axis=axis, keepdims=True)
+    if unit is not None:
+        largest = np.maximum(largest, np.expand_dims(unit, axis))
+    largest[~(largest > 0)] = 1
+    if weights is None:
+        weights, n = 1, X.shape[axis]
+    else:
+        n = weights.sum(axis=axis, keepdims=True, dtype=X.dtype)
+    scaled = X / largest
+    mean = np.multiply(scaled, weights, dtype=X.dtype).sum(axis, keepdims=True) / n
+    squares = np.multiply((scaled - mean) ** 2, weights, dtype=X.dtype)
+    m2 = squares.sum(axis, keepdims=True)
+    if not np.isscalar(n):
+        n = np.squeeze(n, axis)
+    return n, *(np.squeeze(a, axis) for a in (mean, m2, largest))
+
+
+def merge_moments(a, b):
+    """The moments ``(n, mean, m2, unit)`` of two sets of values together,
+    from those of each as :func:`moments` gives them: the pairwise update of
+    Chan, Golub and LeVeque (1979), in the larger of the two units."""
+    n_a, mean_a, m2_a, unit_a = a
+    n_b, mean_b, m2_b, unit_b = b
+    unit = np.maximum(unit_a, unit_b)
+    ratio_a, ratio_b = unit_a / unit, unit_b / unit  # at most 1: no overflow
+    mean_a, mean_b = mean_a * ratio_a, mean_b * ratio_b
+    with np.errstate(under="ignore"):
+        m2_a, m2_b = m2_a * ratio_a**2, m2_b * ratio_b**2
+    n = n_a + n_b
+    delta = mean_b - mean_a
+    mean = mean_a + delta * (n_b / n)
+    m2 = m2_a + m2_b + delta**2 * (n_a * n_b / n)
+    return n, mean, m2, unit
 
 
 def window_stats(X, mask, window_norm, floor):
@@ -168,25 +232,17 @@ def window_stats(X, mask, window_norm, floor):
     gradient does not flow through them, as in RevIN.
     """
     if mask is None:
-        real = X
-        n_real = np.full((X.shape[0], 1), X.shape[1], dtype=X.dtype)
-        last = X[:, -1]
+        real, weights, last = X, None, X[:, -1]
     else:
         real = np.where(mask[:, :, None], X, 0)
-        n_real = mask.sum(axis=1, keepdims=True).astype(X.dtype)
+        weights = mask[:, :, None]
         ends = np.maximum(mask.sum(axis=1) - 1, 0)
         last = X[np.arange(len(X)), ends]
     # in units of each sequence's largest magnitude per feature, so that the
     # sums and squares neither overflow (1e308) nor underflow (1e-300)
-    unit = np.abs(real).max(axis=1)
-    unit[~(unit > 0)] = 1
     with np.errstate(under="ignore"):
-        real = real / unit[:, None]
-        mean = real.sum(axis=1) / n_real
-        centred = real - mean[:, None]
-        if mask is not None:
-            centred = np.where(mask[:, :, None], centred, 0)
-        std = np.sqrt((centred * centred).sum(axis=1) / n_real) * unit
+        n, mean, m2, unit = moments(real, weights, axis=1)
+        std = np.sqrt(m2 / n) * unit
         mean = mean * unit
     scale = np.maximum(std, np.asarray(floor, dtype=X.dtype))
     # a constant window (or one whose spread underflows) is only centred

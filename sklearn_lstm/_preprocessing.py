@@ -10,6 +10,7 @@ from sklearn.base import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from ._encoder import merge_moments, moments
 from ._validation import _is_ragged, check_sequences, restore_on_error, to_dtype
 
 
@@ -168,37 +169,24 @@ class SequenceStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimat
     def _partial_fit(self, X):
         """Add the real steps of ``X`` to the statistics (fit when first).
 
-        The statistics are kept in units of each feature's largest magnitude
-        seen (``_unit``): ``_mean`` is the mean, ``_m2`` the sum of squared
-        deviations over ``_unit ** 2``."""
+        The statistics are the :func:`moments` of the steps seen, merged by
+        :func:`merge_moments`, kept in units of each feature's largest
+        magnitude seen (``_unit``): ``_mean`` is the mean, ``_m2`` the sum of
+        squared deviations over ``_unit ** 2``."""
         first_call = not hasattr(self, "n_steps_seen_")
         X, mask = check_sequences(self, X, reset=first_call)
         if not first_call:
             _check_step_features(self, X, len(self._mean))
         steps = _real_steps(X, mask).astype(np.float64)
-        n_new = steps.shape[0]
-        unit = np.abs(steps).max(axis=0)
-        if not first_call:
+        if first_call:
+            n, mean, m2, unit = moments(steps)
+        else:
             # pickles of 0.2 hold _m2 in the units of X
             unit_old = getattr(self, "_unit", np.ones_like(self._mean))
-            unit = np.maximum(unit, unit_old)
-        unit[~(unit > 0)] = 1.0
-        steps = steps / unit
-        mean_new = steps.mean(axis=0)
-        # sum of squared deviations from the batch mean
-        m2_new = ((steps - mean_new) ** 2).sum(axis=0)
-        if first_call:
-            n, mean, m2 = n_new, mean_new, m2_new
-        else:
-            n_old = self.n_steps_seen_
-            n = n_old + n_new
-            ratio = unit_old / unit  # at most 1: the old units are no larger
-            mean_old = self._mean / unit
-            delta = mean_new - mean_old
-            mean = mean_old + delta * (n_new / n)
-            with np.errstate(under="ignore"):
-                m2_old = self._m2 * ratio**2
-            m2 = m2_old + m2_new + delta**2 * (n_old * n_new / n)
+            seen = (self.n_steps_seen_, self._mean / unit_old, self._m2, unit_old)
+            # the batch in the units seen (its own where larger), so that
+            # merge_moments rescales only the moments seen
+            n, mean, m2, unit = merge_moments(seen, moments(steps, unit=unit_old))
         var = m2 / n  # in units of unit ** 2
         std = np.sqrt(var) * unit
         with np.errstate(over="ignore", under="ignore"):
@@ -391,17 +379,13 @@ class SequenceNormalizer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         N, T, _ = Xv.shape
         weights = np.ones((N, T, 1)) if mask is None else mask[:, :, None]
         weights = weights.astype(Xv.dtype)
-        n = weights.sum(axis=1, keepdims=True)
         # in units of each sequence's largest magnitude: no overflow
-        largest = np.abs(Xv * weights).max(axis=1, keepdims=True)
-        largest[~(largest > 0)] = 1
+        n, mean, m2, largest = (a[:, None] for a in moments(Xv, weights, axis=1))
         out = Xv / largest
-        mean = (out * weights).sum(axis=1, keepdims=True) / n
         if self.with_mean:
             out -= mean
         if self.with_std:
-            centered = (out if self.with_mean else out - mean) * weights
-            var = (centered * centered).sum(axis=1, keepdims=True) / n
+            var = m2 / n
             # a constant feature is left unscaled: back to the units of X
             # (times largest: 1 / largest overflows for subnormal values)
             constant = np.broadcast_to(_is_constant(var, mean, n), out.shape)

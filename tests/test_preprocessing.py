@@ -1,5 +1,5 @@
 """SequenceStandardScaler and SequenceNormalizer: statistics over real steps,
-input forms, pipelines."""
+input forms, pipelines; the moments they share with the input encoder."""
 
 import warnings
 
@@ -18,6 +18,7 @@ from sklearn_lstm import (
     SequenceNormalizer,
     SequenceStandardScaler,
 )
+from sklearn_lstm._encoder import merge_moments, moments
 
 # Checks that cannot pass, with the reason: none.
 EXPECTED_FAILED_CHECKS = {}
@@ -154,6 +155,73 @@ def test_partial_fit_equals_fit_on_all_steps():
     assert_allclose(scaler.var_, full.var_)
     # fit forgets what partial_fit saw
     assert scaler.fit(seqs[:2]).n_steps_seen_ == len(seqs[0]) + len(seqs[1])
+
+
+def _uneven_batches(scales):
+    """Three batches of 2, 9 and 4 ragged sequences, each with other means
+    and larger magnitudes than the one before, features times ``scales``."""
+    batches = []
+    for k, size in enumerate([2, 9, 4]):
+        seqs = _ragged(seed=k, n_samples=size)
+        batches.append([(x * (1 + 2 * k) + k) * scales for x in seqs])
+    return batches
+
+
+@pytest.mark.parametrize(
+    "scales, with_std",
+    [([1.0, 1e150, 1e-200], True), ([1e300, 1.0, 1e-200], False)],
+    ids=["1e150", "1e300"],
+)
+def test_partial_fit_over_uneven_batches_equals_fit(scales, with_std):
+    """Each batch raises the magnitude seen: the moments seen are rescaled
+    before they are merged."""
+    batches = _uneven_batches(scales)
+    scaler = SequenceStandardScaler(with_std=with_std)
+    for seqs in batches:
+        scaler.partial_fit(seqs)
+    full = SequenceStandardScaler(with_std=with_std).fit(sum(batches, []))
+    assert scaler.n_steps_seen_ == full.n_steps_seen_
+    assert_allclose(scaler.mean_, full.mean_, rtol=1e-12)
+    if with_std:
+        assert_allclose(scaler.var_, full.var_, rtol=1e-12)
+        assert_allclose(scaler.scale_, full.scale_, rtol=1e-12)
+
+
+def test_moments_are_the_weighted_mean_and_variance():
+    rng = np.random.RandomState(0)
+    X = rng.normal([0.0, 10.0, -3.0], [1.0, 5.0, 0.1], size=(40, 3))
+    w = rng.uniform(0.1, 3.0, size=40)
+    n, mean, m2, unit = moments(X, w[:, None])
+    assert_allclose(n, w.sum(), rtol=1e-12)
+    assert_allclose(unit, np.abs(X).max(axis=0), rtol=0)
+    assert_allclose(mean * unit, np.average(X, axis=0, weights=w), rtol=1e-12)
+    var = np.average((X - np.average(X, axis=0, weights=w)) ** 2, axis=0, weights=w)
+    assert_allclose(m2 * unit**2 / n, var, rtol=1e-12)
+    # along the steps of each sequence, padded steps of weight 0
+    seqs = _ragged(n_samples=5)
+    padded = np.nan_to_num(_nan_padded(seqs))
+    mask = ~np.isnan(_nan_padded(seqs))[:, :, :1]
+    n, mean, m2, unit = moments(padded, mask, axis=1)
+    assert_array_equal(n[:, 0], [len(x) for x in seqs])
+    assert_allclose(mean * unit, [x.mean(axis=0) for x in seqs], rtol=1e-12)
+    assert_allclose(m2 * unit**2 / n, [x.var(axis=0) for x in seqs], rtol=1e-12)
+
+
+def test_merged_moments_are_those_of_all_values():
+    """Weighted moments of three uneven batches near the float limits, merged
+    in either order, are those of all the values at once."""
+    steps = [np.concatenate(seqs) for seqs in _uneven_batches([1e300, 1.0, 1e-200])]
+    rng = np.random.RandomState(0)
+    weights = [rng.uniform(0.1, 3.0, size=(len(x), 1)) for x in steps]
+    expected = moments(np.concatenate(steps), np.concatenate(weights))
+    parts = [moments(x, w) for x, w in zip(steps, weights)]
+    for merged in (
+        merge_moments(merge_moments(parts[0], parts[1]), parts[2]),
+        merge_moments(parts[2], merge_moments(parts[1], parts[0])),
+    ):
+        for got, want in zip(merged, expected):
+            assert np.isfinite(got).all()
+            assert_allclose(got, want, rtol=1e-12)
 
 
 def test_constant_feature_is_left_unscaled():
