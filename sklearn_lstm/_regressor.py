@@ -143,12 +143,22 @@ class LSTMSequenceRegressor(
         in closed form at the first ``fit``, with each target's penalty
         chosen by generalized cross-validation, the rotation-invariant form
         of :class:`~sklearn.linear_model.RidgeCV`'s efficient leave-one-out
-        (``linear_alpha_``).
+        (``linear_alpha_``). For windows of a series (see below, or
+        ``window_norm_`` not None) each target's coefficients are shrunk
+        toward zero (predictions toward the targets' mean) or toward the
+        naive forecast (the first feature's last value), whichever
+        generalized cross-validation prefers (``linear_toward_``): near a
+        random walk the linear model is then never much worse than the naive
+        forecast.
         The network then learns what the linear model leaves, its output
         layer starting at zero, so that before training the model is the
         linear one (residual learning: LSTNet's highway fitted first); with
         early stopping the linear model alone (epoch 0) is a candidate of the
-        best epoch. For windows of a series, a linear autoregressive model is
+        best epoch, and the network's residual of each target is then
+        weighted by its least-squares weight on the held-out part, clipped
+        to [0, 1] (``residual_weight_``; stacking on held-out data), so that
+        on those windows the model is no worse than the linear one.
+        For windows of a series, a linear autoregressive model is
         the baseline a forecaster must beat; this makes the regressor start
         from it. 'auto' is True for windows of a series (each sequence the
         one before shifted by one step, as
@@ -307,6 +317,16 @@ class LSTMSequenceRegressor(
     linear_alpha_ : ndarray of shape (n_outputs,) or None
         The ridge penalty of each target, chosen by generalized
         cross-validation.
+
+    linear_toward_ : ndarray of shape (n_outputs,) or None
+        What the linear model of each target is shrunk toward: 'mean'
+        (coefficients toward zero) or 'last' (toward the naive forecast, the
+        first feature's last value; only for windows of a series).
+
+    residual_weight_ : ndarray of shape (n_outputs,) or None
+        The weight of the network's residual of each target, fitted on the
+        held-out part and folded into ``output_weights_`` and
+        ``output_bias_``; None without a linear model or a held-out part.
 
     n_features_in_ : int
         Number of time steps of ``X`` in its array form, as
@@ -641,6 +661,7 @@ class LSTMSequenceRegressor(
         target's penalty by generalized cross-validation), or set its
         attributes to None."""
         self.linear_coef_ = self.linear_intercept_ = self.linear_alpha_ = None
+        self.linear_toward_ = None
         lengths = X.shape[1] if mask is None else mask.sum(axis=1)
         n_steps = _resolve_skip(self.skip, lengths)
         on = self._windows if self.linear == "auto" else self.linear
@@ -650,9 +671,18 @@ class LSTMSequenceRegressor(
         self._linear_stats = feature_stats(X, mask, sample_weight)
         A = self._linear_inputs(X, mask)
         Z = standardize_targets(Y, self.target_mean_, self.target_scale_, np.float64)
-        self.linear_coef_, self.linear_intercept_, self.linear_alpha_ = ridge_gcv(
-            A, Z, sample_weight
-        )
+        prior = None
+        if self._of_a_series():
+            # the naive forecast, every target the first feature's last
+            # value: in standardized units, its coefficient on the last step
+            # is that feature's scale over the target's
+            prior = np.zeros((A.shape[1], Z.shape[1]))
+            std = self._linear_stats[1].astype(np.float64)
+            prior[0] = std[0] / self.target_scale_.astype(np.float64)
+        coef, intercept, alpha, toward = ridge_gcv(A, Z, sample_weight, prior)
+        self.linear_coef_, self.linear_intercept_ = coef, intercept
+        self.linear_alpha_ = alpha
+        self.linear_toward_ = np.where(toward, "last", "mean")
 
     def _linear_inputs(self, X, mask):
         """What the linear model reads: the standardized raw inputs of the
@@ -774,7 +804,28 @@ class LSTMSequenceRegressor(
             if val is not None and start:
                 self.best_validation_score_ = self._validation_score(val)
                 self._best_params = [p.copy() for p in self._params]
+            # for _finish_fit, which weighs the network on it
+            self._held_out_part = val
             yield parts
+
+    def _finish_fit(self, data, incremental):
+        """With a linear model and a held-out part, weigh the network's
+        residual of each target by ``residual_weight_`` (see ``linear``),
+        folded into the output layer, which is linear."""
+        val = self.__dict__.pop("_held_out_part", None)
+        self.residual_weight_ = None
+        if incremental or val is None or getattr(self, "linear_coef_", None) is None:
+            return
+        X, mask, targets, sample_weight = val
+        outputs = self._logits(X, mask).astype(np.float64)
+        w = sample_weight.astype(np.float64)[:, None]
+        # each target's least-squares weight of the residual on the held-out
+        # windows, in [0, 1]: 1 where the network adds nothing (all zero)
+        norm = np.sum(w * outputs**2, axis=0)
+        fit = np.sum(w * outputs * targets, axis=0) / np.where(norm > 0, norm, 1.0)
+        self.residual_weight_ = np.clip(np.where(norm > 0, fit, 1.0), 0.0, 1.0)
+        self.output_weights_ *= self.residual_weight_.astype(self.output_weights_.dtype)
+        self.output_bias_ *= self.residual_weight_.astype(self.output_bias_.dtype)
 
     def _validation_score(self, val):
         X, mask, targets, sample_weight = val
@@ -875,7 +926,7 @@ def _are_windows(X, mask):
     return bool(shifted.mean() >= 0.5)
 
 
-def ridge_gcv(A, Y, sample_weight):
+def ridge_gcv(A, Y, sample_weight, prior=None):
     """Ridge regression of ``Y`` on ``A`` with an intercept, each column's
     penalty chosen by generalized cross-validation.
 
@@ -892,39 +943,58 @@ def ridge_gcv(A, Y, sample_weight):
     copy in). Cross-validation is valid for autoregressive models of a
     series (Bergmeir, Hyndman and Koo, 2018).
 
+    With a ``prior``, the coefficients of each column of ``Y`` are shrunk
+    either toward zero or toward that column of ``prior`` (the penalty is
+    on ``coef - prior``), whichever has the lower error at its best
+    penalty: the same fit on ``Y - A @ prior``, whose hat matrix, and so
+    ``df``, is the same.
+
     Returns
     -------
     coef : ndarray of shape (n_columns_A, n_columns_Y)
     intercept, alpha : ndarray of shape (n_columns_Y,)
         ``alpha`` penalizes the squared coefficients against the weighted
         mean (not sum) of squared residuals.
+    toward_prior : ndarray of shape (n_columns_Y,), dtype bool
+        Whether each column's coefficients are shrunk toward ``prior``
+        (all False without one).
     """
     n = float(sample_weight.sum())
     w = sample_weight.astype(np.float64) / n
-    A_mean, Y_mean = w @ A, w @ Y
+    A_mean = w @ A
     root = np.sqrt(w)[:, None]
     U, s, Vt = np.linalg.svd(root * (A - A_mean), full_matrices=False)
-    UtY = U.T @ (root * (Y - Y_mean))
-    # the squared residual of the part of Y outside U's columns
-    outside = ((root * (Y - Y_mean)) ** 2).sum(axis=0) - (UtY**2).sum(axis=0)
     # the mean squared singular value over A's columns: the same for repeats
     unit = max(float(np.sum(s**2)) / max(A.shape[1], 1), np.finfo(np.float64).tiny)
+    centres = [np.zeros((A.shape[1], Y.shape[1]))]
+    if prior is not None:
+        centres.append(np.asarray(prior, dtype=np.float64))
     best_err = np.full(Y.shape[1], np.inf)
     coef = np.zeros((A.shape[1], Y.shape[1]))
     alpha = np.zeros(Y.shape[1])
-    for a in unit * np.logspace(-6, 3, 28):
-        shrink = s**2 / (s**2 + a)
-        residual = np.maximum(outside, 0) + (((1 - shrink)[:, None] * UtY) ** 2).sum(
-            axis=0
-        )
-        df = shrink.sum() + 1
-        err = residual / max(1 - df / n, 1e-12) ** 2
-        better = err < best_err
-        if better.any():
-            best_err[better] = err[better]
-            coef[:, better] = Vt.T @ ((s / (s**2 + a))[:, None] * UtY[:, better])
-            alpha[better] = a
-    return coef, Y_mean - A_mean @ coef, alpha
+    toward_prior = np.zeros(Y.shape[1], dtype=bool)
+    for k, centre in enumerate(centres):
+        R = Y - A @ centre  # shrinking toward centre is ridge of R
+        R = R - w @ R
+        UtR = U.T @ (root * R)
+        # the squared residual of the part of R outside U's columns
+        outside = ((root * R) ** 2).sum(axis=0) - (UtR**2).sum(axis=0)
+        for a in unit * np.logspace(-6, 3, 28):
+            shrink = s**2 / (s**2 + a)
+            residual = np.maximum(outside, 0) + (
+                ((1 - shrink)[:, None] * UtR) ** 2
+            ).sum(axis=0)
+            df = shrink.sum() + 1
+            err = residual / max(1 - df / n, 1e-12) ** 2
+            better = err < best_err
+            if better.any():
+                best_err[better] = err[better]
+                coef[:, better] = centre[:, better] + Vt.T @ (
+                    (s / (s**2 + a))[:, None] * UtR[:, better]
+                )
+                alpha[better] = a
+                toward_prior[better] = k == 1
+    return coef, w @ Y - A_mean @ coef, alpha, toward_prior
 
 
 # window_norm='auto' normalizes windows when the last value of the first

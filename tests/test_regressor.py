@@ -360,11 +360,12 @@ def test_ridge_gcv_weights_are_repeats_and_fits_ridge():
     A = rng.normal(size=(80, 6))
     Y = A @ rng.normal(size=(6, 2)) + rng.normal(size=(80, 2)) * [0.1, 3.0]
     w = rng.randint(1, 4, size=80)
-    coef, intercept, alpha = ridge_gcv(A, Y, w)
+    coef, intercept, alpha, toward = ridge_gcv(A, Y, w)
+    assert not toward.any()
     repeated = ridge_gcv(
         np.repeat(A, w, axis=0), np.repeat(Y, w, axis=0), np.ones(w.sum())
     )
-    for got, expected in zip((coef, intercept, alpha), repeated):
+    for got, expected in zip((coef, intercept, alpha, toward), repeated):
         assert_allclose(got, expected, rtol=1e-8, atol=1e-12)
     for j in range(2):
         # Ridge's penalty is against the sum of weighted squares, ours the mean
@@ -392,9 +393,85 @@ def test_untrained_model_is_the_linear_model():
     Z = (y - y.mean(axis=0)) / y.std(axis=0)
     from sklearn_lstm._regressor import ridge_gcv
 
-    coef, intercept, _ = ridge_gcv(A, Z, np.ones(len(X)))
+    prior = np.zeros((12, 3))
+    prior[0] = std / y.std(axis=0)  # the naive forecast, in these units
+    coef, intercept, _, toward = ridge_gcv(A, Z, np.ones(len(X)), prior)
+    assert_array_equal(untrained.linear_toward_, np.where(toward, "last", "mean"))
     expected = y.mean(axis=0) + y.std(axis=0) * (A @ coef + intercept)
     assert_allclose(untrained.predict(X), expected, rtol=1e-6, atol=1e-8)
+
+
+def test_ridge_gcv_prior_is_ridge_toward_it():
+    """With a prior, a target whose coefficients are near it is shrunk toward
+    it: Ridge of ``Y - A @ prior``, plus the prior; a target far from it is
+    shrunk toward zero as without one."""
+    from sklearn.linear_model import Ridge
+
+    from sklearn_lstm._regressor import ridge_gcv
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(60, 8))
+    near = np.full(8, 2.0)
+    Y = np.column_stack([A @ (near + 0.05 * rng.normal(size=8)), A[:, 0]])
+    Y += 0.5 * rng.normal(size=Y.shape)
+    prior = np.column_stack([near, near])
+    coef, intercept, alpha, toward = ridge_gcv(A, Y, np.ones(60), prior)
+    assert_array_equal(toward, [True, False])
+    ref = Ridge(alpha=alpha[0] * 60).fit(A, Y[:, 0] - A @ near)
+    assert_allclose(coef[:, 0], ref.coef_ + near, rtol=1e-6, atol=1e-9)
+    assert_allclose(intercept[0], ref.intercept_, rtol=1e-6, atol=1e-9)
+    alone = ridge_gcv(A, Y[:, 1:], np.ones(60))
+    assert_allclose(coef[:, 1:], alone[0], rtol=1e-10)
+    assert_allclose(alpha[1:], alone[2], rtol=1e-10)
+
+
+def test_linear_model_of_a_random_walk_shrinks_toward_the_naive_forecast():
+    """On windows of a random walk the linear model is shrunk toward the last
+    value, and forecasts about as well as it on later windows."""
+    walk = np.cumsum(np.random.RandomState(0).normal(size=400))
+    X, y = make_windows(walk, 24, 1)
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 1}).fit(X[:300], y[:300])
+    assert_array_equal(reg.linear_toward_, ["last"])
+    reg.output_weights_[:] = 0
+    reg.output_bias_[:] = 0
+    linear = np.sqrt(np.mean((reg.predict(X[300:]) - y[300:]) ** 2))
+    naive = np.sqrt(np.mean((X[300:, -1] - y[300:]) ** 2))
+    assert linear < 1.05 * naive
+
+
+def test_residual_weight_is_least_squares_on_the_held_out_windows():
+    """The network's residual of each target is weighted in [0, 1] on the
+    held-out windows: there the model is no worse than its linear model,
+    and the weight is the least-squares one (1 is no better, 0 no better)."""
+    # a noisy logistic map: a nonlinear series, where the network helps
+    rng = np.random.RandomState(0)
+    series = np.full(300, 0.3)
+    for t in range(1, 300):
+        step = 3.7 * series[t - 1] * (1 - series[t - 1]) + 0.05 * rng.normal()
+        series[t] = np.clip(step, 0.01, 0.99)
+    X, y = make_windows(series, 6, 2)
+    reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X, y)
+    w = reg.residual_weight_
+    assert w.shape == (2,) and np.all((w > 0) & (w < 1))
+    _, val = reg._validation_split(len(X), None)
+    full = reg.predict(X[val])
+    net = reg.output_weights_.copy(), reg.output_bias_.copy()
+    reg.output_weights_[:] = 0
+    reg.output_bias_[:] = 0
+    linear = reg.predict(X[val])
+
+    def sse(scale):
+        return np.sum((linear + scale * (full - linear) - y[val]) ** 2, axis=0)
+
+    best = sse(1.0)
+    assert np.all(best <= sse(0.0) * (1 + 1e-6))
+    for j in range(2):  # the minimum over [0, 1] / w of the scale on w
+        for scale in (0.0, 0.9, 1.1, 1 / max(w[j], 1e-3)):
+            if 0 <= scale * w[j] <= 1:
+                assert best[j] <= sse(scale)[j] * (1 + 1e-6)
+    reg.output_weights_[:], reg.output_bias_[:] = net
+    unweighted = LSTMSequenceRegressor(**FAST, window_norm=None, early_stopping=False)
+    assert unweighted.fit(X, y).residual_weight_ is None
 
 
 def test_linear_auto_and_early_stopping_auto_follow_windows_of_a_series():
