@@ -613,7 +613,10 @@ class LSTMSequenceRegressor(
         if reset:
             self._fit_linear(X, mask, Y, sample_weight)
         linear = self._linear_outputs(X, mask, window)
-        if linear is not None:  # the network learns what the linear model leaves
+        # the network learns what the linear model leaves; the validation
+        # score adds its predictions back
+        self._linear_fit_outputs = linear
+        if linear is not None:
             targets = to_dtype(targets - linear, X.dtype, what="residual targets")
         return X, mask, targets, sample_weight
 
@@ -771,13 +774,15 @@ class LSTMSequenceRegressor(
         last ``validation_fraction`` of them, the ``n_outputs - 1`` before
         them left out (see ``early_stopping``)."""
         if not self._of_a_series():
-            return super()._held_out(n_samples, targets)
-        n_val = math.ceil(self.validation_fraction * n_samples)
-        gap = min(self.n_outputs_ - 1, max(n_samples - n_val - 1, 0))
-        return (
-            np.arange(n_samples - n_val - gap),
-            np.arange(n_samples - n_val, n_samples),
-        )
+            idx_train, idx_val = super()._held_out(n_samples, targets)
+        else:
+            n_val = math.ceil(self.validation_fraction * n_samples)
+            gap = min(self.n_outputs_ - 1, max(n_samples - n_val - 1, 0))
+            idx_train = np.arange(n_samples - n_val - gap)
+            idx_val = np.arange(n_samples - n_val, n_samples)
+        # for _validation_score, which adds the linear model's predictions
+        self._held_out_rows = idx_val
+        return idx_train, idx_val
 
     def _holds_out(self, n_samples):
         """``early_stopping`` resolved for a fit on ``n_samples``."""
@@ -813,6 +818,8 @@ class LSTMSequenceRegressor(
         residual of each target by ``residual_weight_`` (see ``linear``),
         folded into the output layer, which is linear."""
         val = self.__dict__.pop("_held_out_part", None)
+        self.__dict__.pop("_linear_fit_outputs", None)
+        self.__dict__.pop("_held_out_rows", None)
         self.residual_weight_ = None
         if incremental or val is None or getattr(self, "linear_coef_", None) is None:
             return
@@ -827,13 +834,26 @@ class LSTMSequenceRegressor(
         self.output_weights_ *= self.residual_weight_.astype(self.output_weights_.dtype)
         self.output_bias_ *= self.residual_weight_.astype(self.output_bias_.dtype)
 
+    def _update_no_improvement_count(self, early_stopping, val):
+        """The base class's bookkeeping; a :meth:`partial_fit` after a fit
+        that held out ('auto') keeps its patience on the training loss from
+        here (that fit had no best loss)."""
+        if not early_stopping and self.best_loss_ is None:
+            self.best_loss_ = np.inf
+        super()._update_no_improvement_count(early_stopping, val)
+
     def _validation_score(self, val):
         X, mask, targets, sample_weight = val
+        outputs = self._logits(X, mask)
+        linear = getattr(self, "_linear_fit_outputs", None)
+        if linear is not None:
+            # R² of the model, not of the residual the network learns (which
+            # is 0 where the linear model is exact)
+            linear = linear[self._held_out_rows]
+            targets, outputs = targets + linear, outputs + linear
         # R² of each target does not change with its scale: score the
         # standardized targets the network learns.
-        return float(
-            r2_score(targets, self._logits(X, mask), sample_weight=sample_weight)
-        )
+        return float(r2_score(targets, outputs, sample_weight=sample_weight))
 
     def predict(self, X):
         """Predict the targets of each sequence.
@@ -931,7 +951,7 @@ def ridge_gcv(A, Y, sample_weight, prior=None):
     penalty chosen by generalized cross-validation.
 
     The penalties tried are ``sum(s**2) / n_columns_A * 10**k`` for ``k``
-    from -6 to 3 in steps of 1/3, with ``s`` the singular values of the
+    from -6 to 3 in steps of 1/6, with ``s`` the singular values of the
     centred ``A`` (rows
     weighted by ``sample_weight``, scaled to sum to 1); each is scored by
     generalized cross-validation (Golub, Heath and Wahba, 1979), the
@@ -979,7 +999,7 @@ def ridge_gcv(A, Y, sample_weight, prior=None):
         UtR = U.T @ (root * R)
         # the squared residual of the part of R outside U's columns
         outside = ((root * R) ** 2).sum(axis=0) - (UtR**2).sum(axis=0)
-        for a in unit * np.logspace(-6, 3, 28):
+        for a in unit * np.logspace(-6, 3, 55):
             shrink = s**2 / (s**2 + a)
             residual = np.maximum(outside, 0) + (
                 ((1 - shrink)[:, None] * UtR) ** 2

@@ -118,11 +118,16 @@ def test_warm_start_keeps_the_scaling(data):
 
 def test_early_stopping_scores_r2(data):
     X, y = data
-    reg = LSTMSequenceRegressor(**{**FAST, "early_stopping": True}).fit(X, y)
+    reg = LSTMSequenceRegressor(**FAST, early_stopping=True, linear=False).fit(X, y)
     assert reg.best_loss_ is None
     assert max(reg.validation_scores_) == reg.best_validation_score_
     assert -1 < reg.best_validation_score_ <= 1
     assert reg.best_validation_score_ > 0.8
+    # with the linear model (exact here: a sum), the R² of the model, the
+    # linear model alone (epoch 0) a candidate of the best
+    reg = LSTMSequenceRegressor(**FAST, early_stopping=True, linear=True).fit(X, y)
+    assert reg.best_validation_score_ >= max(reg.validation_scores_)
+    assert reg.best_validation_score_ > 0.999
 
 
 def test_zero_weight_samples_do_not_count(data):
@@ -486,4 +491,13 @@ def test_linear_auto_and_early_stopping_auto_follow_windows_of_a_series():
     reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X[order], y[order])
     assert reg.linear_coef_ is None and reg.validation_scores_ is None
     reg.partial_fit(X, y)
+    # a linear model of other sequences is shrunk toward the mean
+    reg = LSTMSequenceRegressor(**FAST, window_norm=None, linear=True)
+    assert_array_equal(reg.fit(X[order], y[order]).linear_toward_, ["mean"])
+    # after a fit that held out, partial_fit trains on everything
+    reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X, y)
+    n_scores = len(reg.validation_scores_)
+    reg.partial_fit(X, y)
+    assert len(reg.validation_scores_) == n_scores
+    assert reg.best_loss_ == reg.loss_ and np.isfinite(reg.predict(X)).all()
     assert not hasattr(LSTMSequenceRegressor(early_stopping=True), "partial_fit")
