@@ -1,21 +1,27 @@
-"""LSTMSequenceRegressor on a real regression data set, against Ridge and MLP.
+"""LSTMSequenceRegressor on real regression data sets, against Ridge and MLP.
 
-Covid3Month, from the Monash/UEA time series extrinsic regression archive,
-ships inside ``aeon`` (no download): 201 countries' daily confirmed Covid-19
-cases over 84 days (140 train, 61 test, univariate); the target is the
-country's death rate after the three months. Every model uses its default
-parameters (``random_state`` aside), in one run:
+Two problems of the Monash/UEA time series extrinsic regression archive that
+ship inside installed packages (no download):
 
-* ``LSTMSequenceRegressor`` reads each series as a sequence ``(n, 84, 1)``;
-* ``Ridge`` and ``MLPRegressor`` read it flattened, ``(n, 84)``;
+* Covid3Month (``aeon``): 201 countries' daily confirmed Covid-19 cases over
+  84 days (140 train, 61 test, univariate); the target is the country's
+  death rate after the three months;
+* Tecator (``sktime``): 215 near-infrared absorbance spectra of meat, 100
+  wavelengths each (172 train, 43 test, univariate); the target is the fat
+  content.
+
+Every model uses its default parameters (``random_state`` aside), in one run:
+
+* ``LSTMSequenceRegressor`` reads each series as a sequence ``(n, T, 1)``;
+* ``Ridge`` and ``MLPRegressor`` read it flattened, ``(n, T)``;
 * ``DummyRegressor`` predicts the training mean: the bar to clear.
 
-Twice: on the raw counts (up to 20,341 cases a day) and with every value
-divided by the training series' global standard deviation (one number for
-all time steps, fitted on the training set: the usual scaling of a series).
+Twice: on the raw values and with every value divided by the training
+series' global standard deviation (one number for all time steps, fitted on
+the training set: the usual scaling of a series).
 
-Run: ``python benchmarks/bench_regression.py [--seeds 3]`` in an environment
-with ``aeon`` installed (``pip install aeon``).
+Run: ``python benchmarks/bench_regression.py [--seeds 3] [--data NAME ...]``
+in an environment with ``aeon`` and ``sktime`` installed.
 """
 
 import argparse
@@ -23,7 +29,6 @@ import time
 import warnings
 
 import numpy as np
-from aeon.datasets import load_covid_3month
 from sklearn.dummy import DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
@@ -33,12 +38,29 @@ from sklearn.neural_network import MLPRegressor
 from sklearn_lstm import LSTMSequenceRegressor
 
 
-def _load():
-    """Train and test sets as ``(n, T, 1)`` arrays and targets."""
+def _load_covid():
+    """Covid3Month's train and test sets as ``(n, T, 1)`` arrays and
+    targets."""
+    from aeon.datasets import load_covid_3month
+
     X, y = load_covid_3month(split="train")
     X_test, y_test = load_covid_3month(split="test")
     # aeon's layout is (n_cases, n_channels, n_timepoints)
     return X.transpose(0, 2, 1), y, X_test.transpose(0, 2, 1), y_test
+
+
+def _load_tecator():
+    """Tecator's train and test sets as ``(n, T, 1)`` arrays and targets."""
+    from sktime.datasets import load_tecator
+
+    def load(split):
+        X, y = load_tecator(split=split, return_X_y=True, return_type="numpy3D")
+        return X.transpose(0, 2, 1).astype(float), np.asarray(y, dtype=float)
+
+    return *load("train"), *load("test")
+
+
+DATA = {"Covid3Month": _load_covid, "Tecator": _load_tecator}
 
 
 def _models(seed):
@@ -78,20 +100,22 @@ def _print(title, results):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3, help="random_state 0..N-1")
+    parser.add_argument("--data", nargs="*", default=list(DATA), choices=list(DATA))
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
-    X, y, X_test, y_test = _load()
-    print(
-        f"Covid3Month: {X.shape[0]} train, {X_test.shape[0]} test series of "
-        f"{X.shape[1]} steps; target mean {y.mean():.4f}, std {y.std():.4f}"
-    )
     seeds = range(args.seeds)
-    _print("Raw counts", _run(X, y, X_test, y_test, seeds))
-    scale = X.std()
-    _print(
-        f"Divided by the training std ({scale:.1f})",
-        _run(X / scale, y, X_test / scale, y_test, seeds),
-    )
+    for name in args.data:
+        X, y, X_test, y_test = DATA[name]()
+        print(
+            f"\n{name}: {X.shape[0]} train, {X_test.shape[0]} test series of "
+            f"{X.shape[1]} steps; target mean {y.mean():.4f}, std {y.std():.4f}"
+        )
+        _print(f"{name}, raw values", _run(X, y, X_test, y_test, seeds))
+        scale = X.std()
+        _print(
+            f"{name}, divided by the training std ({scale:.4g})",
+            _run(X / scale, y, X_test / scale, y_test, seeds),
+        )
 
 
 if __name__ == "__main__":
