@@ -588,6 +588,8 @@ class LSTMSequenceRegressor(
             y_numeric=True,
         )
         sample_weight = check_weights(sample_weight, len(X), dtype=X.dtype)
+        if not reset:  # before the linear model and the windows read X
+            self._check_n_step_features(X)
         Y = y.reshape(len(y), -1)
         if reset:
             self.n_outputs_ = Y.shape[1]
@@ -702,7 +704,10 @@ class LSTMSequenceRegressor(
         units the network predicts (float64), or None without one."""
         if getattr(self, "linear_coef_", None) is None:
             return None
-        Z = self._linear_inputs(X, mask) @ self.linear_coef_ + self.linear_intercept_
+        # row by row (not a BLAS product, whose blocking depends on the
+        # number of rows): each sequence gets what it gets alone
+        A = self._linear_inputs(X, mask)
+        Z = np.einsum("np,po->no", A, self.linear_coef_) + self.linear_intercept_
         if window is None:
             return Z
         loc, scale = window

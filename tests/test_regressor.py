@@ -501,3 +501,17 @@ def test_linear_auto_and_early_stopping_auto_follow_windows_of_a_series():
     assert len(reg.validation_scores_) == n_scores
     assert reg.best_loss_ == reg.loss_ and np.isfinite(reg.predict(X)).all()
     assert not hasattr(LSTMSequenceRegressor(early_stopping=True), "partial_fit")
+
+
+def test_linear_model_gives_each_sequence_its_own_result():
+    """With a linear model, a ragged sequence gets, bit for bit, what it gets
+    alone, and partial_fit on sequences of another number of features says
+    so before the linear model reads them."""
+    rng = np.random.RandomState(0)
+    seqs = [rng.normal(size=(rng.randint(2, 9), 3)) for _ in range(40)]
+    y = np.array([s[:, 0].sum() for s in seqs])
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 3}, linear=True).fit(seqs, y)
+    alone = np.array([reg.predict([s])[0] for s in seqs])
+    assert_array_equal(reg.predict(seqs), alone)
+    with pytest.raises(ValueError, match="2 features per time step"):
+        reg.partial_fit([s[:, :2] for s in seqs], y)
