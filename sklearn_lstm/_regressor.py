@@ -159,11 +159,15 @@ class LSTMSequenceRegressor(
         to [0, 1] (``residual_weight_``; stacking on held-out data), so that
         on those windows the model is no worse than the linear one.
         For windows of a series, a linear autoregressive model is
-        the baseline a forecaster must beat; this makes the regressor start
-        from it. 'auto' is True for windows of a series (each sequence the
-        one before shifted by one step, as
-        :func:`~sklearn_lstm.forecasting.make_windows` cuts them), False
-        otherwise; nothing with ``skip=0``.
+        the baseline a forecaster must beat, and ridge regression on the
+        steps the baseline of time series regression; this makes the
+        regressor start from it. 'auto' is True for windows of a series
+        (each sequence the one before shifted by one step, as
+        :func:`~sklearn_lstm.forecasting.make_windows` cuts them), and for
+        other sequences when the linear model reads at most 1024 numbers of
+        each (``skip`` steps times the features: every univariate sequence),
+        False otherwise; nothing with ``skip=0``. Its inputs are bounded by
+        the square root of the largest float, as the network's are.
 
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
@@ -669,7 +673,9 @@ class LSTMSequenceRegressor(
         self.linear_toward_ = None
         lengths = X.shape[1] if mask is None else mask.sum(axis=1)
         n_steps = _resolve_skip(self.skip, lengths)
-        on = self._windows if self.linear == "auto" else self.linear
+        on = self.linear
+        if on == "auto":  # windows, or a linear model of moderate size
+            on = self._windows or n_steps * X.shape[2] <= AUTO_LINEAR_INPUTS
         if not (on and n_steps):
             return
         self._linear_steps = n_steps
@@ -692,10 +698,15 @@ class LSTMSequenceRegressor(
     def _linear_inputs(self, X, mask):
         """What the linear model reads: the standardized raw inputs of the
         last ``_linear_steps`` real steps of each sequence, most recent
-        first, zeros before its first step, ``(N, n_steps * D)`` float64."""
+        first, zeros before its first step, ``(N, n_steps * D)`` float64,
+        bounded by the square root of the largest float as the network's
+        inputs are (which no training data reaches in standard units): its
+        products do not overflow on steps near the float limits."""
         mean, std = (v.astype(np.float64) for v in self._linear_stats)
-        with np.errstate(invalid="ignore"):  # NaN at padded steps, never read
-            Z = X / std - mean / std
+        bound = np.sqrt(np.finfo(np.float64).max)
+        # NaN at padded steps, never read
+        with np.errstate(invalid="ignore", over="ignore"):
+            Z = np.clip(X / std - mean / std, -bound, bound)
         last = _last_steps(mask, *X.shape[:2])
         return _lagged_at(Z, last, self._linear_steps)
 
@@ -956,7 +967,7 @@ def ridge_gcv(A, Y, sample_weight, prior=None):
     penalty chosen by generalized cross-validation.
 
     The penalties tried are ``sum(s**2) / n_columns_A * 10**k`` for ``k``
-    from -6 to 3 in steps of 1/6, with ``s`` the singular values of the
+    from -4 to 3 in steps of 1/6, with ``s`` the singular values of the
     centred ``A`` (rows
     weighted by ``sample_weight``, scaled to sum to 1); each is scored by
     generalized cross-validation (Golub, Heath and Wahba, 1979), the
@@ -1004,7 +1015,7 @@ def ridge_gcv(A, Y, sample_weight, prior=None):
         UtR = U.T @ (root * R)
         # the squared residual of the part of R outside U's columns
         outside = ((root * R) ** 2).sum(axis=0) - (UtR**2).sum(axis=0)
-        for a in unit * np.logspace(-6, 3, 55):
+        for a in unit * np.logspace(-4, 3, 43):
             shrink = s**2 / (s**2 + a)
             residual = np.maximum(outside, 0) + (
                 ((1 - shrink)[:, None] * UtR) ** 2
@@ -1049,6 +1060,12 @@ def _resolve_window_norm(window_norm, X, mask, Y, sample_weight):
 
 # skip='auto' reads at most this many steps of the inputs.
 AUTO_SKIP_STEPS = 128
+
+# linear='auto' fits the linear model of sequences that are not windows of a
+# series when it reads at most this many numbers of each (steps times
+# features): every univariate sequence, whose last AUTO_SKIP_STEPS steps it
+# reads. Its singular value decomposition costs n_samples * n_inputs**2.
+AUTO_LINEAR_INPUTS = 1024
 
 
 def _resolve_skip(skip, n_timesteps):

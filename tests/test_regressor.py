@@ -83,11 +83,17 @@ def test_scale_of_the_targets_does_not_matter(reg, data, scale, shift):
     """An affine map of the targets gives the same network: predictions map
     alike and R² is unchanged (up to rounding)."""
     X, y = data
-    other = LSTMSequenceRegressor(**FAST).fit(X, shift + scale * y)
+    # the network alone: with the linear model, exact on these targets, the
+    # network would learn rounding
+    reg = LSTMSequenceRegressor(**FAST, linear=False).fit(X, y)
+    other = LSTMSequenceRegressor(**FAST, linear=False).fit(X, shift + scale * y)
     for p, q in zip(reg._params, other._params):
         assert_allclose(p, q, rtol=1e-6, atol=1e-9)
     assert_allclose(other.predict(X), shift + scale * reg.predict(X), rtol=1e-6)
     assert other.score(X, shift + scale * y) == pytest.approx(reg.score(X, y))
+    reg = LSTMSequenceRegressor(**FAST).fit(X, y)
+    other = LSTMSequenceRegressor(**FAST).fit(X, shift + scale * y)
+    assert_allclose(other.predict(X), shift + scale * reg.predict(X), rtol=1e-6)
 
 
 def test_constant_target_is_predicted(data):
@@ -481,19 +487,25 @@ def test_residual_weight_is_least_squares_on_the_held_out_windows():
 
 def test_linear_auto_and_early_stopping_auto_follow_windows_of_a_series():
     """'auto' fits the linear model and holds out for windows of a series
-    (each the one before shifted by a step), not for other sequences;
-    partial_fit stays available."""
+    (each the one before shifted by a step); for other sequences it fits
+    the linear model when it reads at most AUTO_LINEAR_INPUTS numbers of
+    each, shrunk toward the mean, and does not hold out; partial_fit stays
+    available."""
+    from sklearn_lstm._regressor import AUTO_LINEAR_INPUTS
+
     X, y = _trending_windows()
     reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X, y)
     assert reg.linear_coef_ is not None and reg.validation_scores_ is not None
     assert reg.early_stopping == "auto"
     order = np.random.RandomState(0).permutation(len(X))
     reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X[order], y[order])
-    assert reg.linear_coef_ is None and reg.validation_scores_ is None
+    assert reg.linear_coef_ is not None and reg.validation_scores_ is None
+    assert_array_equal(reg.linear_toward_, ["mean"])
     reg.partial_fit(X, y)
-    # a linear model of other sequences is shrunk toward the mean
-    reg = LSTMSequenceRegressor(**FAST, window_norm=None, linear=True)
-    assert_array_equal(reg.fit(X[order], y[order]).linear_toward_, ["mean"])
+    wide = np.repeat(X[order][:, :, None], AUTO_LINEAR_INPUTS // X.shape[1] + 1, 2)
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 1}, window_norm=None)
+    assert reg.fit(wide[:40], y[order][:40]).linear_coef_ is None
+    assert reg.set_params(skip=1).fit(wide[:40], y[order][:40]).linear_coef_ is not None
     # after a fit that held out, partial_fit trains on everything
     reg = LSTMSequenceRegressor(**FAST, window_norm=None).fit(X, y)
     n_scores = len(reg.validation_scores_)
