@@ -80,21 +80,21 @@ def _mean_onnx(graph, Y, Y_h, lens):
 
 def _max(h, mask, H=None, bidirectional=None):
     """Maximum over each sequence's real steps (padded steps never win); the
-    cache is the step of each maximum."""
+    cache is the flat index in ``h`` of each sequence's and feature's
+    maximum."""
     masked = h if mask is None else np.where(mask[:, :, None], h, -np.inf)
-    argmax = masked.argmax(axis=1)
-    return np.take_along_axis(h, argmax[:, None], axis=1)[:, 0], argmax
+    N, T, F = h.shape
+    flat = (np.arange(N)[:, None] * T + masked.argmax(axis=1)) * F + np.arange(F)
+    return h.take(flat), flat
 
 
-def _max_backward(dz, mask, argmax, dh, H=None, bidirectional=None, add=False):
+def _max_backward(dz, mask, flat, dh, H=None, bidirectional=None, add=False):
     """Each maximum's step gets its gradient (one step per sequence and
-    feature); added to ``dh`` with ``add``, else ``dh`` is cleared first."""
+    feature: the flat indices are distinct); added to ``dh`` with ``add``,
+    else ``dh`` is cleared first."""
     if not add:
         dh.fill(0)
-    index = argmax[:, None]
-    np.put_along_axis(
-        dh, index, np.take_along_axis(dh, index, axis=1) + dz[:, None], axis=1
-    )
+    np.put(dh, flat, dh.take(flat) + dz)
     return dh
 
 
@@ -113,15 +113,15 @@ def _mean_max(h, mask, H=None, bidirectional=None):
     """The mean and the maximum side by side: the concat pooling of Howard &
     Ruder (2018)."""
     z_mean, lengths = _mean(h, mask)
-    z_max, argmax = _max(h, mask)
-    return np.concatenate([z_mean, z_max], axis=1), (lengths, argmax)
+    z_max, flat = _max(h, mask)
+    return np.concatenate([z_mean, z_max], axis=1), (lengths, flat)
 
 
 def _mean_max_backward(dz, mask, cache, dh, H=None, bidirectional=None):
-    lengths, argmax = cache
+    lengths, flat = cache
     F = dh.shape[2]
     _mean_backward(dz[:, :F], mask, lengths, dh)
-    return _max_backward(dz[:, F:], mask, argmax, dh, add=True)
+    return _max_backward(dz[:, F:], mask, flat, dh, add=True)
 
 
 def _mean_max_onnx(graph, Y, Y_h, lens):
