@@ -102,7 +102,7 @@ class BaseRecurrentNetwork(
         "n_layers": [Integers(1, None, closed="left")],
         "solver": [StrOptions({"sgd", "adam", "rmsprop"})],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "learning_rate_schedule": [StrOptions({"constant", "adaptive"})],
+        "learning_rate_schedule": [StrOptions({"constant", "adaptive", "anneal"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),

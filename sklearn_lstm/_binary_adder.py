@@ -51,10 +51,12 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
     learning_rate : float, default=0.1
         Step size of the optimizer.
 
-    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
-        'adaptive' divides the learning rate by 5 each time the loss has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, instead of
-        stopping, until it is below 1/100 of ``learning_rate``.
+    learning_rate_schedule : {'constant', 'adaptive', 'anneal'}, default='constant'
+        What happens once the loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs: 'constant' stops; 'adaptive' divides the
+        learning rate by 5 and goes on, until it is below 1/100 of
+        ``learning_rate``; 'anneal' lowers it linearly to zero over
+        ``n_iter_no_change`` more epochs, then stops.
 
     alpha : float, default=0.0
         Strength of the L2 penalty on the weight matrices.

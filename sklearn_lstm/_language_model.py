@@ -158,12 +158,14 @@ class LSTMLanguageModel(BaseRecurrentNetwork):
     learning_rate : float, default=0.005
         Step size of the optimizer.
 
-    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
-        'adaptive' divides the learning rate by 5 each time the loss (or the
-        validation score) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, instead of stopping, until it is below
-        1/100 of ``learning_rate``; 'constant' stops at the first such
-        plateau.
+    learning_rate_schedule : {'constant', 'adaptive', 'anneal'}, default='constant'
+        What happens once the loss (or the validation score) has not improved
+        by ``tol`` for ``n_iter_no_change`` epochs. 'constant' stops.
+        'anneal' lowers the learning rate linearly to zero over
+        ``n_iter_no_change`` more epochs, then stops: the decay of a
+        warmup-stable-decay schedule. 'adaptive' divides the learning rate by
+        5 and goes on, until it is below 1/100 of ``learning_rate`` (MLP's
+        ``learning_rate='adaptive'``).
 
     alpha : float, default=0.0
         Strength of the L2 penalty on the weight matrices and the embeddings

@@ -369,15 +369,16 @@ class Network:
     def draw(self, shape, dtype, random_state, noise_scale=1.0):
         """The random numbers of a training batch of sequences of ``shape``
         ``(N, T, D)``, drawn from ``random_state`` in a fixed order: the input
-        noise (its standard deviation ``input_noise`` times ``noise_scale``),
-        then per layer its recurrent weight masks and its output mask.
+        noise (its standard deviation ``input_noise`` times ``noise_scale``;
+        none at a scale of 0), then per layer its recurrent weight masks and
+        its output mask.
 
         Returns a :class:`Draws`, or None when there is nothing to draw.
         """
         if self.input_noise is None and not self.dropout and not self.weight_drop:
             return None
         noise = None
-        if self.input_noise is not None:
+        if self.input_noise is not None and noise_scale > 0:
             noise = random_state.standard_normal(shape).astype(dtype)
             noise = noise * (self.input_noise * noise_scale).astype(dtype)
         G = CELLS[self.cell].weight_shapes(self.hidden_size, self.hidden_size)[1]

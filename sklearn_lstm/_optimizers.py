@@ -19,16 +19,20 @@ class BaseOptimizer:
     ----------
     learning_rate : float, default=0.1
         The step size.
-    adaptive : bool, default=False
-        Whether running out of patience divides the learning rate by 5 instead
-        of stopping, until it is below ``1 / 100`` of its initial value
-        (MLP's ``learning_rate='adaptive'``, for every solver).
+    schedule : {'constant', 'adaptive', 'anneal'}, default='constant'
+        What running out of patience does (:meth:`trigger_stopping`):
+        'constant' stops; 'adaptive' divides the learning rate by 5 instead,
+        until it is below ``1 / 100`` of its initial value (MLP's
+        ``learning_rate='adaptive'``, for every solver); 'anneal' lowers the
+        learning rate linearly to zero over as many more epochs as the
+        patience, then stops (the decay of a warmup-stable-decay schedule).
     """
 
-    def __init__(self, learning_rate=0.1, adaptive=False):
+    def __init__(self, learning_rate=0.1, schedule="constant"):
         self.learning_rate = float(learning_rate)
-        self.adaptive = adaptive
+        self.schedule = schedule
         self.min_learning_rate = self.learning_rate / 100
+        self.decay_left = None  # 'anneal': the epochs of its decay still to run
 
     def update_params(self, params, grads):
         """Update ``params`` in place with ``grads``, given in the same order."""
@@ -36,12 +40,42 @@ class BaseOptimizer:
             param += update
 
     def iteration_ends(self, time_step):
-        """Hook called at the end of each epoch; ``time_step`` counts samples."""
+        """Hook called at the end of each epoch; ``time_step`` counts samples.
+        Steps an annealing learning rate down."""
+        if self.decay_left:
+            self.learning_rate *= (self.decay_left - 1) / self.decay_left
+            self.decay_left -= 1
 
-    def trigger_stopping(self, msg, verbose):
-        """Decide whether to stop training once patience has run out: with
-        ``adaptive``, lower the learning rate and go on while it may go lower."""
-        if self.adaptive and self.learning_rate / 5 >= self.min_learning_rate:
+    @property
+    def annealing(self):
+        """Whether the learning rate is annealing (or has reached zero)."""
+        return self.decay_left is not None
+
+    @property
+    def annealed(self):
+        """Whether an annealing learning rate has reached zero: training is
+        over."""
+        return self.decay_left == 0
+
+    def trigger_stopping(self, msg, verbose, n_epochs):
+        """Decide whether to stop training once patience (``n_epochs``) has
+        run out: with 'adaptive', lower the learning rate and go on while it
+        may go lower; with 'anneal', start (or go on with) its decay."""
+        if self.schedule == "anneal":
+            if self.decay_left is None:
+                # the rate after each of the next n_epochs epochs:
+                # lr * n / (n + 1), lr * (n - 1) / (n + 1), ..., 0
+                self.decay_left = n_epochs + 1
+                self.iteration_ends(None)
+                if verbose:
+                    print(
+                        msg + f" Annealing the learning rate to 0 over {n_epochs} "
+                        "epochs."
+                    )
+            return False
+        if self.schedule == "adaptive" and (
+            self.learning_rate / 5 >= self.min_learning_rate
+        ):
             self.learning_rate /= 5
             if verbose:
                 print(msg + f" Setting learning rate to {self.learning_rate:g}.")
@@ -64,9 +98,14 @@ class SGDOptimizer(BaseOptimizer):
     """
 
     def __init__(
-        self, params, learning_rate=0.1, momentum=0.9, nesterov=True, adaptive=False
+        self,
+        params,
+        learning_rate=0.1,
+        momentum=0.9,
+        nesterov=True,
+        schedule="constant",
     ):
-        super().__init__(learning_rate, adaptive)
+        super().__init__(learning_rate, schedule)
         self.momentum = float(momentum)
         self.nesterov = nesterov
         self.velocities = [np.zeros_like(param) for param in params]
@@ -106,9 +145,9 @@ class AdamOptimizer(BaseOptimizer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        adaptive=False,
+        schedule="constant",
     ):
-        super().__init__(learning_rate, adaptive)
+        super().__init__(learning_rate, schedule)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -154,9 +193,9 @@ class RMSpropOptimizer(BaseOptimizer):
     """
 
     def __init__(
-        self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8, adaptive=False
+        self, params, learning_rate=0.001, rho=0.9, epsilon=1e-8, schedule="constant"
     ):
-        super().__init__(learning_rate, adaptive)
+        super().__init__(learning_rate, schedule)
         self.rho = float(rho)
         self.epsilon = float(epsilon)
         self.caches = [np.zeros_like(param) for param in params]

@@ -110,14 +110,14 @@ class StochasticTrainingMixin:
 
     def _make_optimizer(self, params):
         """The optimizer named by ``solver``, over ``params``."""
-        adaptive = self.learning_rate_schedule == "adaptive"
+        schedule = self.learning_rate_schedule
         if self.solver == "sgd":
             return SGDOptimizer(
                 params,
                 self.learning_rate,
                 self.momentum,
                 self.nesterovs_momentum,
-                adaptive=adaptive,
+                schedule=schedule,
             )
         if self.solver == "adam":
             return AdamOptimizer(
@@ -126,10 +126,10 @@ class StochasticTrainingMixin:
                 self.beta_1,
                 self.beta_2,
                 self.epsilon,
-                adaptive=adaptive,
+                schedule=schedule,
             )
         return RMSpropOptimizer(
-            params, self.learning_rate, self.rho, self.epsilon, adaptive=adaptive
+            params, self.learning_rate, self.rho, self.epsilon, schedule=schedule
         )
 
     def _start_patience(self, early_stopping):
@@ -202,13 +202,18 @@ class StochasticTrainingMixin:
                             print("Every training sample is exactly right: stopping.")
                         break
 
+                    if self._optimizer.annealed:
+                        break
+
                     if self._no_improvement_count > n_iter_no_change:
                         what = "Validation score" if early_stopping else "Training loss"
                         msg = (
                             f"{what} did not improve more than tol={self.tol:f} "
                             f"for {n_iter_no_change} consecutive epochs."
                         )
-                        if self._optimizer.trigger_stopping(msg, self.verbose):
+                        if self._optimizer.trigger_stopping(
+                            msg, self.verbose, n_iter_no_change
+                        ):
                             break
                         self._no_improvement_count = 0
 
@@ -265,8 +270,12 @@ class StochasticTrainingMixin:
         )
 
     def _noise_scale(self):
-        """How much of its input noise a batch gets: the noise decays with
-        the learning rate of the adaptive schedule."""
+        """How much of its input noise a batch gets: the noise falls with the
+        learning rate of the 'adaptive' schedule, and is off while the
+        'anneal' schedule decays, so that the last epochs fit the inputs as
+        they are."""
+        if self._optimizer.annealing:
+            return 0.0
         return self._optimizer.learning_rate / self.learning_rate
 
     def _run_epoch(self, train, batch_size, shards):

@@ -48,7 +48,7 @@ def test_base_optimizer():
         optimizer = BaseOptimizer(lr)
         assert optimizer.learning_rate == lr
         assert isinstance(optimizer.learning_rate, float)
-        assert optimizer.trigger_stopping("", False)
+        assert optimizer.trigger_stopping("", False, 10)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -248,9 +248,9 @@ def test_zero_gradient_changes_nothing(name):
 def test_trigger_stopping(name, capsys):
     optimizer = _make(name, _arrays(np.random.RandomState(0), np.float64))
     assert optimizer.iteration_ends(100) is None
-    assert optimizer.trigger_stopping("Patience ran out.", verbose=False) is True
+    assert optimizer.trigger_stopping("Patience ran out.", False, 10) is True
     assert capsys.readouterr().out == ""
-    assert optimizer.trigger_stopping("Patience ran out.", verbose=True) is True
+    assert optimizer.trigger_stopping("Patience ran out.", True, 10) is True
     assert "Patience ran out. Stopping." in capsys.readouterr().out
 
 
@@ -259,17 +259,39 @@ def test_adaptive_schedule_lowers_the_learning_rate_before_stopping(name, capsys
     """Patience running out divides the learning rate by 5 while it stays at
     or above 1/100 of its initial value (twice), then stops."""
     optimizer = _make(name, _arrays(np.random.RandomState(0), np.float64))
-    optimizer.adaptive = True
+    optimizer.schedule = "adaptive"
     initial = optimizer.learning_rate
-    assert optimizer.trigger_stopping("Plateau.", verbose=True) is False
+    assert optimizer.trigger_stopping("Plateau.", True, 10) is False
     assert optimizer.learning_rate == initial / 5
     assert f"Plateau. Setting learning rate to {initial / 5:g}." in (
         capsys.readouterr().out
     )
-    assert optimizer.trigger_stopping("Plateau.", verbose=False) is False
+    assert optimizer.trigger_stopping("Plateau.", False, 10) is False
     assert optimizer.learning_rate == initial / 25
-    assert optimizer.trigger_stopping("Plateau.", verbose=False) is True
+    assert optimizer.trigger_stopping("Plateau.", False, 10) is True
     assert optimizer.learning_rate == initial / 25
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+def test_anneal_schedule_decays_linearly_to_zero_then_stops(name, capsys):
+    """Patience running out starts a linear decay over that many epochs:
+    the epochs after it train at n/(n+1), ..., 1/(n+1) of the rate, then the
+    schedule is over; patience running out again meanwhile changes nothing."""
+    optimizer = _make(name, _arrays(np.random.RandomState(0), np.float64))
+    optimizer.schedule = "anneal"
+    initial, n = optimizer.learning_rate, 4
+    assert not optimizer.annealed
+    assert optimizer.trigger_stopping("Plateau.", True, n) is False
+    assert "Plateau. Annealing the learning rate to 0 over 4 epochs." in (
+        capsys.readouterr().out
+    )
+    rates = []
+    while not optimizer.annealed:
+        rates.append(optimizer.learning_rate)
+        assert optimizer.trigger_stopping("Plateau.", False, n) is False
+        optimizer.iteration_ends(100)
+    assert_allclose(rates, initial * np.array([4, 3, 2, 1]) / 5, rtol=1e-12)
+    assert optimizer.learning_rate == 0
 
 
 # ---------------------------------------------------------------------------
