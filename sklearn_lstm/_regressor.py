@@ -174,9 +174,9 @@ class LSTMSequenceRegressor(
         input feature at every step, as a fraction of that feature's standard
         deviation over the real steps of the training data: data
         augmentation that keeps the network from memorizing exact values.
-        With ``learning_rate_schedule='adaptive'`` the noise decays with the
-        learning rate (each division by 5 divides it by 5 too), so that the
-        last epochs fit the inputs as they are.
+        It falls with the learning rate of the 'adaptive' schedule and is off
+        while the 'anneal' schedule decays, so that the last epochs fit the
+        inputs as they are.
 
     dropout : float, default=0.0
         Fraction of each layer's output features zeroed during training (one
@@ -201,12 +201,14 @@ class LSTMSequenceRegressor(
     learning_rate : float, default=1e-2
         Step size of the optimizer.
 
-    learning_rate_schedule : {'constant', 'adaptive'}, default='constant'
-        'adaptive' divides the learning rate by 5 each time the loss (or the
-        validation score) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, instead of stopping, until it is below
-        1/100 of ``learning_rate``; 'constant' stops at the first such
-        plateau.
+    learning_rate_schedule : {'constant', 'adaptive', 'anneal'}, default='constant'
+        What happens once the loss (or the validation score) has not improved
+        by ``tol`` for ``n_iter_no_change`` epochs. 'constant' stops.
+        'anneal' lowers the learning rate linearly to zero over
+        ``n_iter_no_change`` more epochs, then stops: the decay of a
+        warmup-stable-decay schedule. 'adaptive' divides the learning rate by
+        5 and goes on, until it is below 1/100 of ``learning_rate`` (MLP's
+        ``learning_rate='adaptive'``).
 
     alpha : float, default=1e-4
         Strength of the L2 penalty on the weight matrices (not the biases).
@@ -231,8 +233,8 @@ class LSTMSequenceRegressor(
         epoch counts as no improvement.
 
     n_iter_no_change : int or 'auto', default='auto'
-        Number of epochs without improvement before training stops (or, with
-        ``learning_rate_schedule='adaptive'``, the learning rate drops).
+        Number of epochs without improvement before training stops (or the
+        learning rate drops, see ``learning_rate_schedule``).
         'auto' waits at least 10 epochs and at least 200 minibatch updates,
         ``max(10, ceil(200 / n_batches))``.
 
@@ -713,7 +715,7 @@ class LSTMSequenceRegressor(
     def _linear_outputs(self, X, mask, window):
         """The linear model's predictions for the raw sequences ``X`` in the
         units the network predicts (float64), or None without one."""
-        if getattr(self, "linear_coef_", None) is None:
+        if not self._has_linear:
             return None
         # row by row (not a BLAS product, whose blocking depends on the
         # number of rows): each sequence gets what it gets alone
@@ -735,7 +737,7 @@ class LSTMSequenceRegressor(
     def _to_targets(self, outputs, X):
         """Predictions in the units of ``y`` from the network's ``outputs``
         for the sequences ``X`` (as given to :meth:`predict`)."""
-        linear = getattr(self, "linear_coef_", None) is not None
+        linear = self._has_linear
         if self.window_norm_ is None and not linear:
             return self.target_mean_ + self.target_scale_ * outputs
         X, mask = check_sequences(
@@ -777,9 +779,15 @@ class LSTMSequenceRegressor(
         """Draw the weights; with a linear model, the output layer starts at
         zero, so that the untrained model is the linear one."""
         super()._initialize(network, dtype)
-        if getattr(self, "linear_coef_", None) is not None:
+        if self._has_linear:
             self.output_weights_[:] = 0
             self.output_bias_[:] = 0
+
+    @property
+    def _has_linear(self):
+        """Whether the model has a linear part (``linear_coef_`` is None
+        without one, and absent before the first fit)."""
+        return getattr(self, "linear_coef_", None) is not None
 
     def _of_a_series(self):
         """Whether the training sequences are windows of a series."""
@@ -819,9 +827,7 @@ class LSTMSequenceRegressor(
         first candidate of the best epoch."""
         with super()._epoch_data(data, early_stopping) as parts:
             val = parts[1]
-            start = (
-                getattr(self, "linear_coef_", None) is not None and self.n_iter_ == 0
-            )
+            start = self._has_linear and self.n_iter_ == 0
             if val is not None and start:
                 self.best_validation_score_ = self._validation_score(val)
                 self._best_params = [p.copy() for p in self._params]
@@ -837,7 +843,7 @@ class LSTMSequenceRegressor(
         self.__dict__.pop("_linear_fit_outputs", None)
         self.__dict__.pop("_held_out_rows", None)
         self.residual_weight_ = None
-        if incremental or val is None or getattr(self, "linear_coef_", None) is None:
+        if incremental or val is None or not self._has_linear:
             return
         X, mask, targets, sample_weight = val
         outputs = self._logits(X, mask).astype(np.float64)
@@ -849,14 +855,6 @@ class LSTMSequenceRegressor(
         self.residual_weight_ = np.clip(np.where(norm > 0, fit, 1.0), 0.0, 1.0)
         self.output_weights_ *= self.residual_weight_.astype(self.output_weights_.dtype)
         self.output_bias_ *= self.residual_weight_.astype(self.output_bias_.dtype)
-
-    def _update_no_improvement_count(self, early_stopping, val):
-        """The base class's bookkeeping; a :meth:`partial_fit` after a fit
-        that held out ('auto') keeps its patience on the training loss from
-        here (that fit had no best loss)."""
-        if not early_stopping and self.best_loss_ is None:
-            self.best_loss_ = np.inf
-        super()._update_no_improvement_count(early_stopping, val)
 
     def _validation_score(self, val):
         X, mask, targets, sample_weight = val

@@ -338,6 +338,8 @@ class StochasticTrainingMixin:
                 self.best_validation_score_ = score
                 self._best_params = [p.copy() for p in self._params]
         else:
+            if self.best_loss_ is None:  # partial_fit after a fit that held out
+                self.best_loss_ = np.inf
             if self.loss_curve_[-1] > self.best_loss_ - self.tol:
                 self._no_improvement_count += 1
             else:
