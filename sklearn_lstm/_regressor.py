@@ -149,7 +149,15 @@ class LSTMSequenceRegressor(
         naive forecast (the first feature's last value), whichever
         generalized cross-validation prefers (``linear_toward_``): near a
         random walk the linear model is then never much worse than the naive
-        forecast.
+        forecast. When the windows were cut from one series (as
+        :func:`~sklearn_lstm.forecasting.make_windows` cuts them) and an
+        augmented Dickey-Fuller test of that series (its first feature)
+        rejects a unit root at 5 % neither with a constant nor with a
+        linear trend, the model is instead translation-equivariant: a ridge
+        regression of the target on the differences of the window to its
+        last value, shrunk toward the naive forecast (``linear_toward_`` is
+        'differences'), so that it follows the series after a shift of its
+        level instead of returning to the mean of the training data.
         The network then learns what the linear model leaves, its output
         layer starting at zero, so that before training the model is the
         linear one (residual learning: LSTNet's highway fitted first); with
@@ -327,7 +335,10 @@ class LSTMSequenceRegressor(
     linear_toward_ : ndarray of shape (n_outputs,) or None
         What the linear model of each target is shrunk toward: 'mean'
         (coefficients toward zero) or 'last' (toward the naive forecast, the
-        first feature's last value; only for windows of a series).
+        first feature's last value; only for windows of a series), or
+        'differences' (the model of the window relative to its last value,
+        shrunk toward the naive forecast; for windows of a series with a
+        unit root, see ``linear``).
 
     residual_weight_ : ndarray of shape (n_outputs,) or None
         The weight of the network's residual of each target, fitted on the
@@ -692,10 +703,18 @@ class LSTMSequenceRegressor(
             prior = np.zeros((A.shape[1], Z.shape[1]))
             std = self._linear_stats[1].astype(np.float64)
             prior[0] = std[0] / self.target_scale_.astype(np.float64)
-        coef, intercept, alpha, toward = ridge_gcv(A, Z, sample_weight, prior)
+        differences = None
+        if prior is not None and _one_series(X, mask):
+            # the series the windows were cut from: its first feature
+            series = np.concatenate([X[0, :, 0], X[1:, -1, 0]])
+            if _has_unit_root(series.astype(np.float64)):
+                differences = np.arange(0, A.shape[1], X.shape[2])
+        coef, intercept, alpha, toward = ridge_gcv(
+            A, Z, sample_weight, prior, differences
+        )
         self.linear_coef_, self.linear_intercept_ = coef, intercept
         self.linear_alpha_ = alpha
-        self.linear_toward_ = np.where(toward, "last", "mean")
+        self.linear_toward_ = np.array(["mean", "last", "differences"])[toward]
 
     def _linear_inputs(self, X, mask):
         """What the linear model reads: the standardized raw inputs of the
@@ -960,7 +979,57 @@ def _are_windows(X, mask):
     return bool(shifted.mean() >= 0.5)
 
 
-def ridge_gcv(A, Y, sample_weight, prior=None):
+def _one_series(X, mask):
+    """Whether the sequences are the windows of one series: each the one
+    before shifted by one step (and at least three)."""
+    if mask is not None or X.shape[0] < 3 or X.shape[1] < 2:
+        return False
+    return bool((X[1:, :-1] == X[:-1, 1:]).all())
+
+
+# Critical values of the augmented Dickey-Fuller test at 5 %, asymptotic
+# (MacKinnon, 2010): with a constant, and with a constant and a trend.
+ADF_CRITICAL = {"c": -2.86, "ct": -3.41}
+
+
+def adf_statistic(x, trend=False):
+    """The t statistic of the augmented Dickey-Fuller regression of the
+    series ``x`` (one lagged difference, a constant and with ``trend`` a
+    linear trend): ``dx[t] = a + b * x[t-1] (+ c * t) + d * dx[t-1] + e``,
+    the t statistic of ``b``; NaN when the regression is degenerate."""
+    dx = np.diff(x)
+    x_prev, dx_prev, dx = x[1:-1], dx[:-1], dx[1:]
+    columns = [np.ones_like(dx), x_prev, dx_prev]
+    if trend:
+        columns.append(np.arange(len(dx), dtype=np.float64))
+    M = np.column_stack(columns)
+    if len(dx) <= M.shape[1]:
+        return np.nan
+    beta, *_ = np.linalg.lstsq(M, dx, rcond=None)
+    r = dx - M @ beta
+    s2 = (r @ r) / (len(dx) - M.shape[1])
+    var = s2 * np.linalg.pinv(M.T @ M)[1, 1]
+    if not (np.isfinite(var) and var > 0):
+        return np.nan
+    return float(beta[1] / np.sqrt(var))
+
+
+def _has_unit_root(x):
+    """Whether the series ``x`` is found difference-stationary: the
+    augmented Dickey-Fuller test rejects a unit root at 5 % neither with a
+    constant (a stationary series) nor with a constant and a trend (a
+    trend-stationary one)."""
+    unit = float(np.max(np.abs(x))) if len(x) else 0.0
+    if not (np.isfinite(unit) and unit > 0):
+        return False
+    with np.errstate(all="ignore"):  # the statistic does not change with scale
+        stats = adf_statistic(x / unit), adf_statistic(x / unit, trend=True)
+    if not np.isfinite(stats).all():
+        return False
+    return bool(stats[0] > ADF_CRITICAL["c"] and stats[1] > ADF_CRITICAL["ct"])
+
+
+def ridge_gcv(A, Y, sample_weight, prior=None, differences=None):
     """Ridge regression of ``Y`` on ``A`` with an intercept, each column's
     penalty chosen by generalized cross-validation.
 
@@ -983,31 +1052,53 @@ def ridge_gcv(A, Y, sample_weight, prior=None):
     penalty: the same fit on ``Y - A @ prior``, whose hat matrix, and so
     ``df``, is the same.
 
+    With ``differences`` too (the indices of ``A``'s columns that hold the
+    lags of one feature, most recent first, ``prior`` nonzero only in the
+    first), the model is instead translation-equivariant in that feature:
+    the coefficients of those columns sum to ``prior``'s, ``coef = prior +
+    P @ theta`` with ``theta`` the penalized coefficients of the
+    differences of the older lags to the most recent one (``A @ P``; the
+    other columns unchanged): a model of the window relative to its last
+    value, shrunk toward the naive forecast.
+
     Returns
     -------
     coef : ndarray of shape (n_columns_A, n_columns_Y)
     intercept, alpha : ndarray of shape (n_columns_Y,)
-        ``alpha`` penalizes the squared coefficients against the weighted
-        mean (not sum) of squared residuals.
-    toward_prior : ndarray of shape (n_columns_Y,), dtype bool
-        Whether each column's coefficients are shrunk toward ``prior``
-        (all False without one).
+        ``alpha`` penalizes the squared coefficients (of ``theta`` with
+        ``differences``) against the weighted mean (not sum) of squared
+        residuals.
+    toward : ndarray of shape (n_columns_Y,), dtype int
+        Each column's model: 0 shrunk toward zero, 1 toward ``prior``, 2
+        the model of the differences.
     """
     n = float(sample_weight.sum())
     w = sample_weight.astype(np.float64) / n
     A_mean = w @ A
     root = np.sqrt(w)[:, None]
-    U, s, Vt = np.linalg.svd(root * (A - A_mean), full_matrices=False)
-    # the mean squared singular value over A's columns: the same for repeats
-    unit = max(float(np.sum(s**2)) / max(A.shape[1], 1), np.finfo(np.float64).tiny)
-    centres = [np.zeros((A.shape[1], Y.shape[1]))]
-    if prior is not None:
-        centres.append(np.asarray(prior, dtype=np.float64))
+    p = A.shape[1]
+    if prior is not None and differences is not None and len(differences) > 1:
+        first, older = differences[0], differences[1:]
+        basis = np.eye(p)[:, [c for c in range(p) if c != first]]
+        basis[first, np.searchsorted(np.delete(np.arange(p), first), older)] = -1.0
+        candidates = [(2, basis, np.asarray(prior, dtype=np.float64))]
+    else:
+        candidates = [(0, None, np.zeros((p, Y.shape[1])))]
+        if prior is not None:
+            candidates.append((1, None, np.asarray(prior, dtype=np.float64)))
     best_err = np.full(Y.shape[1], np.inf)
-    coef = np.zeros((A.shape[1], Y.shape[1]))
+    coef = np.zeros((p, Y.shape[1]))
     alpha = np.zeros(Y.shape[1])
-    toward_prior = np.zeros(Y.shape[1], dtype=bool)
-    for k, centre in enumerate(centres):
+    toward = np.zeros(Y.shape[1], dtype=int)
+    svd = None
+    for k, basis, centre in candidates:
+        if svd is None or basis is not None:  # shrinking toward 0 or prior: A's
+            B = A if basis is None else A @ basis
+            U, s, Vt = np.linalg.svd(root * (B - w @ B), full_matrices=False)
+            # the mean squared singular value over B's columns
+            unit = float(np.sum(s**2)) / max(B.shape[1], 1)
+            svd = U, s, Vt, max(unit, np.finfo(np.float64).tiny)
+        U, s, Vt, unit = svd
         R = Y - A @ centre  # shrinking toward centre is ridge of R
         R = R - w @ R
         UtR = U.T @ (root * R)
@@ -1023,12 +1114,13 @@ def ridge_gcv(A, Y, sample_weight, prior=None):
             better = err < best_err
             if better.any():
                 best_err[better] = err[better]
-                coef[:, better] = centre[:, better] + Vt.T @ (
-                    (s / (s**2 + a))[:, None] * UtR[:, better]
-                )
+                theta = Vt.T @ ((s / (s**2 + a))[:, None] * UtR[:, better])
+                if basis is not None:
+                    theta = basis @ theta
+                coef[:, better] = centre[:, better] + theta
                 alpha[better] = a
-                toward_prior[better] = k == 1
-    return coef, w @ Y - A_mean @ coef, alpha, toward_prior
+                toward[better] = k
+    return coef, w @ Y - A_mean @ coef, alpha, toward
 
 
 # window_norm='auto' normalizes windows when the last value of the first

@@ -407,7 +407,8 @@ def test_untrained_model_is_the_linear_model():
     prior = np.zeros((12, 3))
     prior[0] = std / y.std(axis=0)  # the naive forecast, in these units
     coef, intercept, _, toward = ridge_gcv(A, Z, np.ones(len(X)), prior)
-    assert_array_equal(untrained.linear_toward_, np.where(toward, "last", "mean"))
+    names = np.array(["mean", "last", "differences"])
+    assert_array_equal(untrained.linear_toward_, names[toward])
     expected = y.mean(axis=0) + y.std(axis=0) * (A @ coef + intercept)
     assert_allclose(untrained.predict(X), expected, rtol=1e-6, atol=1e-8)
 
@@ -427,7 +428,7 @@ def test_ridge_gcv_prior_is_ridge_toward_it():
     Y += 0.5 * rng.normal(size=Y.shape)
     prior = np.column_stack([near, near])
     coef, intercept, alpha, toward = ridge_gcv(A, Y, np.ones(60), prior)
-    assert_array_equal(toward, [True, False])
+    assert_array_equal(toward, [1, 0])
     ref = Ridge(alpha=alpha[0] * 60).fit(A, Y[:, 0] - A @ near)
     assert_allclose(coef[:, 0], ref.coef_ + near, rtol=1e-6, atol=1e-9)
     assert_allclose(intercept[0], ref.intercept_, rtol=1e-6, atol=1e-9)
@@ -436,18 +437,132 @@ def test_ridge_gcv_prior_is_ridge_toward_it():
     assert_allclose(alpha[1:], alone[2], rtol=1e-10)
 
 
-def test_linear_model_of_a_random_walk_shrinks_toward_the_naive_forecast():
-    """On windows of a random walk the linear model is shrunk toward the last
-    value, and forecasts about as well as it on later windows."""
+def test_linear_model_of_a_random_walk_is_a_model_of_its_differences():
+    """On windows of a random walk (a unit root) the linear model is
+    translation-equivariant, shrunk toward the naive forecast: after a
+    shift of the level beyond the training range it forecasts about as well
+    as the naive forecast, where a model shrunk toward the mean (or toward
+    the naive forecast without the constraint) is pulled back."""
     walk = np.cumsum(np.random.RandomState(0).normal(size=400))
+    walk[300:] += 40 - walk[300] + walk.max()  # above anything in training
     X, y = make_windows(walk, 24, 1)
-    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 1}).fit(X[:300], y[:300])
-    assert_array_equal(reg.linear_toward_, ["last"])
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 1}).fit(X[:276], y[:276])
+    assert_array_equal(reg.linear_toward_, ["differences"])
     reg.output_weights_[:] = 0
     reg.output_bias_[:] = 0
-    linear = np.sqrt(np.mean((reg.predict(X[300:]) - y[300:]) ** 2))
-    naive = np.sqrt(np.mean((X[300:, -1] - y[300:]) ** 2))
-    assert linear < 1.05 * naive
+    test = slice(300, None)
+    linear = np.sqrt(np.mean((reg.predict(X[test]) - y[test]) ** 2))
+    naive = np.sqrt(np.mean((X[test, -1] - y[test]) ** 2))
+    assert linear < 1.1 * naive
+    # equivariant: the forecast of a shifted window is shifted
+    assert_allclose(reg.predict(X[test] + 100.0), reg.predict(X[test]) + 100.0)
+    # the rule's other choice, on the same windows, is far worse here
+    import sklearn_lstm._regressor as module
+
+    old = module._has_unit_root
+    module._has_unit_root = lambda x: False
+    try:
+        other = LSTMSequenceRegressor(**{**FAST, "max_iter": 1}).fit(X[:276], y[:276])
+    finally:
+        module._has_unit_root = old
+    assert other.linear_toward_[0] in ("mean", "last")
+    other.output_weights_[:] = 0
+    other.output_bias_[:] = 0
+    pulled = np.sqrt(np.mean((other.predict(X[test]) - y[test]) ** 2))
+    assert pulled > 1.2 * linear
+
+
+def test_linear_model_of_a_stationary_series_is_not_equivariant():
+    """On windows of a stationary AR(2) series the linear model reverts to
+    the mean (it is not the model of the differences), and 12 steps ahead it
+    beats both the naive forecast and the model of the differences."""
+    from sklearn_lstm._regressor import ridge_gcv
+
+    rng = np.random.RandomState(0)
+    series = np.zeros(600)
+    for t in range(2, 600):
+        series[t] = 1.3 * series[t - 1] - 0.6 * series[t - 2] + rng.normal()
+    series += 10.0
+    X, y = make_windows(series, 24, 12)
+    y = y.reshape(len(y), -1)
+    train, test = slice(0, 400), slice(450, None)
+    reg = LSTMSequenceRegressor(**{**FAST, "max_iter": 1}).fit(X[train], y[train])
+    assert "differences" not in reg.linear_toward_
+    reg.output_weights_[:] = 0
+    reg.output_bias_[:] = 0
+
+    def rmse(pred):
+        return np.sqrt(np.mean((pred - y[test, -1]) ** 2))
+
+    model = rmse(reg.predict(X[test])[:, -1])
+    assert model < 0.9 * rmse(X[test, -1])
+    # the model of the differences, fitted on the same windows
+    lags = X[train, ::-1]
+    mean, std = lags.mean(), lags.std()
+    target = y[train, -1]
+    prior = np.array([[std / target.std()]] + [[0.0]] * 23)
+    coef, intercept, _, toward = ridge_gcv(
+        (lags - mean) / std,
+        ((target - target.mean()) / target.std())[:, None],
+        np.ones(len(lags)),
+        prior,
+        np.arange(24),
+    )
+    assert_array_equal(toward, [2])
+    Z = ((X[test, ::-1] - mean) / std) @ coef + intercept
+    assert model < 0.95 * rmse(target.mean() + target.std() * Z[:, 0])
+
+
+def test_ridge_gcv_differences_is_constrained_ridge():
+    """With ``differences``, the coefficients of those columns sum to the
+    prior's, the others are free: Ridge of ``Y - A @ prior`` on the
+    differences of the older lags to the most recent one, mapped back."""
+    from sklearn.linear_model import Ridge
+
+    from sklearn_lstm._regressor import ridge_gcv
+
+    rng = np.random.RandomState(0)
+    A = rng.normal(size=(80, 8))  # 4 steps of 2 features, most recent first
+    Y = A @ rng.normal(size=(8, 2)) + 0.3 * rng.normal(size=(80, 2))
+    prior = np.zeros((8, 2))
+    prior[0] = [0.5, 2.0]
+    lags = np.arange(0, 8, 2)
+    coef, intercept, alpha, toward = ridge_gcv(A, Y, np.ones(80), prior, lags)
+    assert_array_equal(toward, [2, 2])
+    assert_allclose(coef[lags].sum(axis=0), prior[0], rtol=1e-10)
+    others = [c for c in range(8) if c not in lags]
+    B = np.column_stack([A[:, lags[1:]] - A[:, :1], A[:, others]])
+    for j in range(2):
+        ref = Ridge(alpha=alpha[j] * 80).fit(B, Y[:, j] - A @ prior[:, j])
+        assert_allclose(coef[lags[1:], j], ref.coef_[:3], rtol=1e-6, atol=1e-9)
+        assert_allclose(coef[others, j], ref.coef_[3:], rtol=1e-6, atol=1e-9)
+        assert_allclose(intercept[j], ref.intercept_, rtol=1e-6, atol=1e-9)
+
+
+def test_unit_root_test_is_the_augmented_dickey_fuller_test():
+    """The statistic is statsmodels' (one lagged difference, with a constant
+    and with a trend); a random walk has a unit root, a stationary AR(1)
+    and a trend-stationary series do not, nor does a constant one."""
+    from sklearn_lstm._regressor import _has_unit_root, adf_statistic
+
+    rng = np.random.RandomState(0)
+    walk = np.cumsum(rng.normal(size=300))
+    ar = np.zeros(300)
+    for t in range(1, 300):
+        ar[t] = 0.5 * ar[t - 1] + rng.normal()
+    trend = 0.1 * np.arange(300) + ar
+    stattools = pytest.importorskip("statsmodels.tsa.stattools")
+    for x in (walk, ar, trend):
+        for trend_term, name in ((False, "c"), (True, "ct")):
+            with warnings.catch_warnings():  # its result type is changing
+                warnings.simplefilter("ignore", FutureWarning)
+                ref = stattools.adfuller(x, maxlag=1, regression=name, autolag=None)
+            ref = ref[0]
+            assert_allclose(adf_statistic(x, trend=trend_term), ref, rtol=1e-8)
+    assert _has_unit_root(walk)
+    assert not _has_unit_root(ar) and not _has_unit_root(trend)
+    assert not _has_unit_root(np.ones(50)) and not _has_unit_root(np.zeros(3))
+    assert _has_unit_root(1e300 * walk) == _has_unit_root(walk)
 
 
 def test_residual_weight_is_least_squares_on_the_held_out_windows():
