@@ -24,8 +24,9 @@ class BaseOptimizer:
         'constant' stops; 'adaptive' divides the learning rate by 5 instead,
         until it is below ``1 / 100`` of its initial value (MLP's
         ``learning_rate='adaptive'``, for every solver); 'anneal' lowers the
-        learning rate linearly to zero over as many more epochs as the
-        patience, then stops (the decay of a warmup-stable-decay schedule).
+        learning rate linearly toward zero over as many more epochs as the
+        patience, then stops (the decay of a warmup-stable-decay schedule);
+        both leave a later ``partial_fit`` at their last rate.
     """
 
     def __init__(self, learning_rate=0.1, schedule="constant"):
@@ -43,18 +44,20 @@ class BaseOptimizer:
         """Hook called at the end of each epoch; ``time_step`` counts samples.
         Steps an annealing learning rate down."""
         if self.decay_left:
-            self.learning_rate *= (self.decay_left - 1) / self.decay_left
             self.decay_left -= 1
+            if self.decay_left:
+                self.learning_rate *= self.decay_left / (self.decay_left + 1)
 
     @property
     def annealing(self):
-        """Whether the learning rate is annealing (or has reached zero)."""
+        """Whether the decay of the learning rate has begun (its epochs, and
+        those after it, train without input noise)."""
         return self.decay_left is not None
 
     @property
     def annealed(self):
-        """Whether an annealing learning rate has reached zero: training is
-        over."""
+        """Whether the decay is over: training stops (a later ``partial_fit``
+        goes on at the decay's last rate)."""
         return self.decay_left == 0
 
     def trigger_stopping(self, msg, verbose, n_epochs):
@@ -63,10 +66,10 @@ class BaseOptimizer:
         may go lower; with 'anneal', start (or go on with) its decay."""
         if self.schedule == "anneal":
             if self.decay_left is None:
-                # the rate after each of the next n_epochs epochs:
-                # lr * n / (n + 1), lr * (n - 1) / (n + 1), ..., 0
-                self.decay_left = n_epochs + 1
-                self.iteration_ends(None)
+                # the rates of the next n_epochs epochs:
+                # lr * n / (n + 1), lr * (n - 1) / (n + 1), ..., lr / (n + 1)
+                self.decay_left = n_epochs
+                self.learning_rate *= n_epochs / (n_epochs + 1)
                 if verbose:
                     print(
                         msg + f" Annealing the learning rate to 0 over {n_epochs} "

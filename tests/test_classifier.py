@@ -542,6 +542,20 @@ def test_input_noise_decays_with_the_learning_rate(schedule, monkeypatch):
     assert_allclose(drawn, expected, rtol=1e-12)
 
 
+def test_partial_fit_after_an_annealed_fit_goes_on_training():
+    """The decay of 'anneal' ends at its last rate, not at 0: a later
+    partial_fit still changes the weights."""
+    X, y = _first_step_data(60, seed=0)
+    est = LSTMSequenceClassifier(
+        learning_rate_schedule="anneal", n_iter_no_change=2, max_iter=50, **FAST
+    ).fit(X, y)
+    assert est._optimizer.annealed and est.n_iter_ < 50
+    assert est._optimizer.learning_rate == pytest.approx(FAST["learning_rate"] / 3)
+    before = est.output_weights_.copy()
+    est.partial_fit(X, y)
+    assert not np.array_equal(before, est.output_weights_)
+
+
 def test_early_stopping_restores_the_best_weights():
     X, y = _first_step_data(300, seed=3)
     flip = np.random.RandomState(3).rand(300) < 0.1  # noisy labels: the

@@ -276,7 +276,8 @@ def test_adaptive_schedule_lowers_the_learning_rate_before_stopping(name, capsys
 def test_anneal_schedule_decays_linearly_to_zero_then_stops(name, capsys):
     """Patience running out starts a linear decay over that many epochs:
     the epochs after it train at n/(n+1), ..., 1/(n+1) of the rate, then the
-    schedule is over; patience running out again meanwhile changes nothing."""
+    schedule is over, at its last rate (what a later partial_fit goes on
+    with); patience running out again meanwhile changes nothing."""
     optimizer = _make(name, _arrays(np.random.RandomState(0), np.float64))
     optimizer.schedule = "anneal"
     initial, n = optimizer.learning_rate, 4
@@ -291,7 +292,9 @@ def test_anneal_schedule_decays_linearly_to_zero_then_stops(name, capsys):
         assert optimizer.trigger_stopping("Plateau.", False, n) is False
         optimizer.iteration_ends(100)
     assert_allclose(rates, initial * np.array([4, 3, 2, 1]) / 5, rtol=1e-12)
-    assert optimizer.learning_rate == 0
+    assert_allclose(optimizer.learning_rate, initial / 5, rtol=1e-12)
+    assert optimizer.trigger_stopping("Plateau.", False, n) is False
+    assert_allclose(optimizer.learning_rate, initial / 5, rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------
