@@ -273,7 +273,7 @@ def test_adaptive_schedule_lowers_the_learning_rate_before_stopping(name, capsys
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_anneal_schedule_decays_linearly_to_zero_then_stops(name, capsys):
+def test_anneal_schedule_decays_linearly_then_stops(name, capsys):
     """Patience running out starts a linear decay over that many epochs:
     the epochs after it train at n/(n+1), ..., 1/(n+1) of the rate, then the
     schedule is over, at its last rate (what a later partial_fit goes on
