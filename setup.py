@@ -71,8 +71,9 @@ class OptionalBuildExt(build_ext):
             # which turns on flush-to-zero for the whole process, and its
             # approximate division made float32 sigmoid(-1e4) NaN.
             # -fno-trapping-math lets GCC vectorize the kernels' clamps and
-            # selects (it changes no result).
-            ext.extra_compile_args = ["-O3", "-fno-trapping-math"]
+            # selects, and -fno-math-errno the optimizers' square roots (they
+            # change no result: only floating-point flags and errno).
+            ext.extra_compile_args = ["-O3", "-fno-trapping-math", "-fno-math-errno"]
         try:
             super().build_extension(ext)
         except BUILD_ERRORS as exc:
@@ -96,11 +97,14 @@ def _extensions():
     except ImportError as exc:
         _warn(exc)
         return []
+    import numpy  # a build requirement (pyproject.toml): its C API's headers
+
     ext = Extension(
         "sklearn_lstm._fused",
         sources=SOURCES,
         depends=DEPENDS,
-        include_dirs=["sklearn_lstm"],
+        include_dirs=["sklearn_lstm", numpy.get_include()],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     )
     try:
         return cythonize(

@@ -1,5 +1,6 @@
-"""Dispatch of the LSTM and vanilla RNN sequence functions to the compiled
-extension or to NumPy, per call, as :func:`sklearn_lstm.set_config` says.
+"""Dispatch of the LSTM and vanilla RNN sequence functions (and of the
+optimizers' updates) to the compiled extension or to NumPy, per call, as
+:func:`sklearn_lstm.set_config` says.
 
 The functions here have the signatures of :mod:`sklearn_lstm._cells`'s
 sequence functions, and are what its ``CELLS`` table holds. The two
@@ -69,6 +70,14 @@ def _implementation():
         if module is not None:
             return module
     return importlib.import_module(_CELLS)
+
+
+def compiled_function(name):
+    """The compiled extension's function ``name`` when the configured backend
+    runs compiled code, else None (for what has no counterpart of that name in
+    :mod:`sklearn_lstm._cells`: the optimizers' updates)."""
+    module = _implementation()
+    return getattr(module, name) if module.__name__ == _FUSED else None
 
 
 def lstm_forward(x, h0, c0, Wx, Wh, b, mask=None, workspace=None):

@@ -19,11 +19,17 @@ The input projection before the loop and the weight gradients after it are
 the NumPy functions' own (one matrix product each), so that both paths write
 the same workspace arrays. Arrays of other dtypes than float32 and float64,
 and empty batches, go to the NumPy functions.
+
+The optimizers' updates (:func:`adam_update`, :func:`sgd_update`,
+:func:`rmsprop_update`) are those of :mod:`sklearn_lstm._optimizers` in one
+pass per array, to the same bit.
 """
 
 import numpy as np
 
+cimport numpy as cnp
 from cython cimport floating
+from libc.math cimport sqrt, sqrtf
 from scipy.linalg.cython_blas cimport dgemm, sgemm
 
 from . import _cells
@@ -75,6 +81,20 @@ cdef extern from "_fused_kernels.h" nogil:
     const char *fused_variant_name(int v)
 
 
+# The optimizers' updates below must give NumPy's numbers to the bit: no
+# multiply and add contracted into one FMA here (-ffp-contract=off for this
+# file's code only: the kernels of _fused_kernels.c are FMA's on purpose).
+cdef extern from *:
+    """
+    #if defined(__clang__)
+    #pragma STDC FP_CONTRACT OFF
+    #elif defined(__GNUC__)
+    #pragma GCC optimize("fp-contract=off")
+    #endif
+    """
+
+
+cnp.import_array()
 fused_select_variant(-1)
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -497,3 +517,196 @@ def rnn_backward(dh, cache, need_dx=True):
         _rnn_backward_loop[float](hs, dh_tm, Wh_c, sigmoid, keep, flags, da, dh_next)
     dx, dWx, dWh, db = _param_grads(x1, hs, da, Wx, need_dx, workspace=ws)
     return dx, dh_next, dWx, dWh, db
+
+
+# ---------------------------------------------------------------------------
+# The optimizers' updates
+# ---------------------------------------------------------------------------
+#
+# Each is the NumPy update of sklearn_lstm._optimizers in one pass per array,
+# its operations in the same order on the same types (the scalars rounded to
+# the arrays' type first, as NumPy rounds a Python float), and this file is
+# compiled without contracting a multiply and an add into one FMA, so that
+# both give the same numbers to the bit (tests/test_fused.py).
+
+
+cdef bint _updatable(object a, int typenum, cnp.ndarray like, bint owned):
+    """Whether ``a`` is an array of ``typenum`` and of the shape of ``like``,
+    C-contiguous, and writeable if ``owned`` (updated in place, it must not be
+    a copy)."""
+    if not cnp.PyArray_Check(a):
+        return False
+    cdef cnp.ndarray arr = a
+    return (
+        cnp.PyArray_TYPE(arr) == typenum
+        and cnp.PyArray_SAMESHAPE(arr, like)
+        and cnp.PyArray_IS_C_CONTIGUOUS(arr)
+        and (not owned or cnp.PyArray_ISWRITEABLE(arr))
+    )
+
+
+def _update_arrays(params, grads, states):
+    """Each parameter with its gradient and state arrays (``states``: lists
+    of arrays in the order of ``params``), ``[(p, g, s1, ...), ...]``, the
+    gradients made C-contiguous; None when the compiled updates cannot take
+    them: not all float32 or all float64, shapes that differ, or a parameter
+    or state array that is not C-contiguous and writeable."""
+    if not params or not cnp.PyArray_Check(params[0]):
+        return None
+    cdef int typenum = cnp.PyArray_TYPE(<cnp.ndarray>params[0])
+    if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+        return None
+    arrays = []
+    for k in range(len(params)):
+        param, grad = params[k], grads[k]
+        if not _updatable(param, typenum, param, True):
+            return None
+        row = [param, grad]
+        for state in states:
+            if not _updatable(state[k], typenum, param, True):
+                return None
+            row.append(state[k])
+        if not _updatable(grad, typenum, param, False):
+            if not cnp.PyArray_Check(grad) or grad.dtype != params[0].dtype or (
+                grad.shape != param.shape
+            ):
+                return None
+            row[1] = np.ascontiguousarray(grad)
+        arrays.append(row)
+    return arrays
+
+
+cdef inline void *_data(a):
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+cdef void _adam(
+    Py_ssize_t n, floating *p, const floating *g, floating *m, floating *v,
+    floating neg_lr, floating b1, floating c1, floating b2, floating c2,
+    floating eps,
+) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating gi, mi, vi, u
+    for i in range(n):
+        gi = g[i]
+        mi = m[i] * b1
+        mi = mi + c1 * gi
+        vi = v[i] * b2
+        vi = vi + c2 * (gi * gi)
+        if floating is float:
+            u = sqrtf(vi)
+        else:
+            u = sqrt(vi)
+        u = u + eps
+        m[i] = mi
+        v[i] = vi
+        p[i] = p[i] + (neg_lr * mi) / u
+
+
+cdef void _sgd(
+    Py_ssize_t n, floating *p, const floating *g, floating *velocity,
+    floating momentum, floating lr, bint nesterov,
+) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating vi
+    for i in range(n):
+        vi = momentum * velocity[i] - lr * g[i]
+        velocity[i] = vi
+        if nesterov:
+            vi = momentum * vi - lr * g[i]
+        p[i] = p[i] + vi
+
+
+cdef void _rmsprop(
+    Py_ssize_t n, floating *p, const floating *g, floating *cache,
+    floating neg_lr, floating rho, floating c1, floating eps,
+) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef floating gi, ci, u
+    for i in range(n):
+        gi = g[i]
+        ci = rho * cache[i] + c1 * (gi * gi)
+        if floating is float:
+            u = sqrtf(ci)
+        else:
+            u = sqrt(ci)
+        u = u + eps
+        cache[i] = ci
+        p[i] = p[i] + (neg_lr * gi) / u
+
+
+def adam_update(params, grads, ms, vs, double lr, double beta_1, double beta_2,
+                double epsilon):
+    """One Adam update of ``params`` in place, and of its moment estimates
+    ``ms`` and ``vs``: :class:`~sklearn_lstm._optimizers.AdamOptimizer`'s,
+    ``lr`` its bias-corrected step size.
+
+    Returns
+    -------
+    done : bool
+        False, with nothing changed, when the arrays are not ones the compiled
+        updates take (see :func:`_update_arrays`): NumPy's update must run.
+    """
+    arrays = _update_arrays(params, grads, (ms, vs))
+    if arrays is None:
+        return False
+    cdef Py_ssize_t n
+    for p, g, m, v in arrays:
+        n = p.size
+        if p.dtype == np.float64:
+            _adam[double](
+                n, <double *>_data(p), <double *>_data(g), <double *>_data(m),
+                <double *>_data(v), -lr, beta_1, 1 - beta_1, beta_2, 1 - beta_2,
+                epsilon,
+            )
+        else:
+            _adam[float](
+                n, <float *>_data(p), <float *>_data(g), <float *>_data(m),
+                <float *>_data(v), -lr, beta_1, 1 - beta_1, beta_2, 1 - beta_2,
+                epsilon,
+            )
+    return True
+
+
+def sgd_update(params, grads, velocities, double lr, double momentum,
+               bint nesterov):
+    """One update of ``params`` in place by
+    :class:`~sklearn_lstm._optimizers.SGDOptimizer`, and of its
+    ``velocities``; returns False, with nothing changed, as
+    :func:`adam_update`."""
+    arrays = _update_arrays(params, grads, (velocities,))
+    if arrays is None:
+        return False
+    for p, g, velocity in arrays:
+        if p.dtype == np.float64:
+            _sgd[double](
+                p.size, <double *>_data(p), <double *>_data(g),
+                <double *>_data(velocity), momentum, lr, nesterov,
+            )
+        else:
+            _sgd[float](
+                p.size, <float *>_data(p), <float *>_data(g),
+                <float *>_data(velocity), momentum, lr, nesterov,
+            )
+    return True
+
+
+def rmsprop_update(params, grads, caches, double lr, double rho, double epsilon):
+    """One update of ``params`` in place by
+    :class:`~sklearn_lstm._optimizers.RMSpropOptimizer`, and of its
+    ``caches``; returns False, with nothing changed, as :func:`adam_update`."""
+    arrays = _update_arrays(params, grads, (caches,))
+    if arrays is None:
+        return False
+    for p, g, cache in arrays:
+        if p.dtype == np.float64:
+            _rmsprop[double](
+                p.size, <double *>_data(p), <double *>_data(g),
+                <double *>_data(cache), -lr, rho, 1 - rho, epsilon,
+            )
+        else:
+            _rmsprop[float](
+                p.size, <float *>_data(p), <float *>_data(g),
+                <float *>_data(cache), -lr, rho, 1 - rho, epsilon,
+            )
+    return True

@@ -5,11 +5,18 @@ an optimizer is built from the list of parameter arrays (to allocate its state
 with ``np.zeros_like``, so float32 parameters get float32 state), and
 ``update_params(params, grads)`` updates that list in place. Learning rates are
 kept as Python floats so that they never upcast float32 parameters.
+
+Each update is written in NumPy (``_get_updates``, the reference); where the
+compiled backend runs (:func:`sklearn_lstm.set_config`), the extension's
+update of the same operations in the same order does it in one pass per array
+instead, to the same bit (:mod:`sklearn_lstm._fused`).
 """
 
 import math
 
 import numpy as np
+
+from . import _backend
 
 
 class BaseOptimizer:
@@ -36,9 +43,18 @@ class BaseOptimizer:
         self.decay_left = None  # 'anneal': the epochs of its decay still to run
 
     def update_params(self, params, grads):
-        """Update ``params`` in place with ``grads``, given in the same order."""
+        """Update ``params`` in place with ``grads``, given in the same order:
+        by the compiled update where it runs and takes the arrays, else by
+        NumPy's (the same numbers)."""
+        if self._compiled_update(params, grads):
+            return
         for param, update in zip(params, self._get_updates(grads)):
             param += update
+
+    def _compiled_update(self, params, grads):
+        """Update ``params`` and the optimizer's state by the compiled
+        extension; whether it did (False: nothing changed)."""
+        return False
 
     def iteration_ends(self, time_step):
         """Hook called at the end of each epoch; ``time_step`` counts samples.
@@ -113,6 +129,17 @@ class SGDOptimizer(BaseOptimizer):
         self.nesterov = nesterov
         self.velocities = [np.zeros_like(param) for param in params]
 
+    def _compiled_update(self, params, grads):
+        update = _backend.compiled_function("sgd_update")
+        return update is not None and update(
+            params,
+            grads,
+            self.velocities,
+            self.learning_rate,
+            self.momentum,
+            self.nesterov,
+        )
+
     def _get_updates(self, grads):
         """Velocity ``v = momentum * v - lr * g``; the update is ``v``, or the
         look-ahead ``momentum * v - lr * g`` with Nesterov momentum."""
@@ -158,14 +185,30 @@ class AdamOptimizer(BaseOptimizer):
         self.ms = [np.zeros_like(param) for param in params]
         self.vs = [np.zeros_like(param) for param in params]
 
+    def _step_size(self, t):
+        """The learning rate with the bias corrections of update ``t``."""
+        return self.learning_rate * math.sqrt(1 - self.beta_2**t) / (1 - self.beta_1**t)
+
+    def _compiled_update(self, params, grads):
+        update = _backend.compiled_function("adam_update")
+        if update is None or not update(
+            params,
+            grads,
+            self.ms,
+            self.vs,
+            self._step_size(self.t + 1),
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+        ):
+            return False
+        self.t += 1
+        return True
+
     def _get_updates(self, grads):
         """Bias-corrected ``-lr * m / (sqrt(v) + eps)``."""
         self.t += 1
-        lr = (
-            self.learning_rate
-            * math.sqrt(1 - self.beta_2**self.t)
-            / (1 - self.beta_1**self.t)
-        )
+        lr = self._step_size(self.t)
         updates = []
         # In place, in the order of the textbook expressions (the same
         # roundings): m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, then
@@ -202,6 +245,12 @@ class RMSpropOptimizer(BaseOptimizer):
         self.rho = float(rho)
         self.epsilon = float(epsilon)
         self.caches = [np.zeros_like(param) for param in params]
+
+    def _compiled_update(self, params, grads):
+        update = _backend.compiled_function("rmsprop_update")
+        return update is not None and update(
+            params, grads, self.caches, self.learning_rate, self.rho, self.epsilon
+        )
 
     def _get_updates(self, grads):
         """``cache = rho * cache + (1 - rho) * g**2``; the update is

@@ -25,6 +25,7 @@ from sklearn_lstm import (
     set_config,
 )
 from sklearn_lstm._cells import CELLS
+from sklearn_lstm._optimizers import AdamOptimizer, RMSpropOptimizer, SGDOptimizer
 from sklearn_lstm._workspace import Workspace
 from sklearn_lstm.datasets import make_addition
 
@@ -332,6 +333,68 @@ def test_fit_gives_the_same_weights_on_both_backends(make_fit):
             weights[backend] = [p.copy() for p in est.fit(X, y)._params]
     for a, b in zip(weights["compiled"], weights["numpy"]):
         _assert_close(a, b, np.float64)
+
+
+# ---------------------------------------------------------------------------
+# The optimizers' updates
+# ---------------------------------------------------------------------------
+
+OPTIMIZER_CASES = {
+    "adam": lambda p: AdamOptimizer(p, 0.01, 0.8, 0.99, 1e-7),
+    "sgd": lambda p: SGDOptimizer(p, 0.05, momentum=0.7),
+    "sgd-plain": lambda p: SGDOptimizer(p, 0.05, momentum=0.7, nesterov=False),
+    "rmsprop": lambda p: RMSpropOptimizer(p, 0.01, 0.8, 1e-7),
+}
+
+
+def _updates(make, backend, dtype, layout="contiguous", n_steps=6):
+    """The parameters and optimizer state after ``n_steps`` updates on
+    ``backend``; with ``layout`` 'transposed', one parameter is a transposed
+    view (not C-contiguous), which the compiled update must not take."""
+    rng = np.random.RandomState(8)
+    shapes = [(5, 12), (12,), (3, 7, 9), (1,)]
+    params = [rng.normal(size=s).astype(dtype) for s in shapes]
+    if layout == "transposed":
+        params[0] = np.ascontiguousarray(params[0].T).T
+    optimizer = make(params)
+    with config_context(backend=backend):
+        for _ in range(n_steps):
+            grads = [rng.normal(scale=3, size=s).astype(dtype) for s in shapes]
+            optimizer.update_params(params, grads)
+    state = [
+        a
+        for name in ("ms", "vs", "velocities", "caches")
+        for a in getattr(optimizer, name, [])
+    ]
+    return params, state
+
+
+@requires_fused
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("solver", list(OPTIMIZER_CASES))
+def test_compiled_updates_equal_numpy_to_the_bit(solver, dtype, layout):
+    """The same numbers as NumPy's updates, bit for bit, and of the same
+    dtype; parameters it cannot update in place go to NumPy's update."""
+    make = OPTIMIZER_CASES[solver]
+    ref_params, ref_state = _updates(make, "numpy", dtype, layout)
+    params, state = _updates(make, "compiled", dtype, layout)
+    assert len(state) >= len(params)
+    for a, b in zip(params + state, ref_params + ref_state):
+        assert a.dtype == dtype
+        assert_array_equal(a, b)
+
+
+@requires_fused
+def test_compiled_updates_run_on_the_compiled_backend(monkeypatch):
+    """update_params calls the compiled update (and NumPy's only when the
+    backend is numpy), so the equality above compares two implementations."""
+    calls = []
+    real = fused.adam_update
+    monkeypatch.setattr(fused, "adam_update", lambda *a: calls.append(1) or real(*a))
+    for backend, expected in [("compiled", 1), ("numpy", 1)]:
+        _updates(OPTIMIZER_CASES["adam"], backend, np.float64, n_steps=1)
+        assert len(calls) == expected
 
 
 # ---------------------------------------------------------------------------
