@@ -626,7 +626,10 @@ class LSTMSequenceRegressor(
             self.window_norm_ = _resolve_window_norm(
                 self.window_norm, X, mask, Y, sample_weight
             )
-            self._windows = _are_windows(X, mask)
+            # windows of a series: most (at least half) of the sequences
+            # the one before shifted by one step
+            self._shifted_share = _shifted_share(X, mask)
+            self._windows = self._shifted_share >= 0.5
         window = self._first_feature_window(X, mask, sample_weight, reset)
         targets = self._window_targets(Y, sample_weight, reset, targets, window)
         if reset:
@@ -704,8 +707,9 @@ class LSTMSequenceRegressor(
             std = self._linear_stats[1].astype(np.float64)
             prior[0] = std[0] / self.target_scale_.astype(np.float64)
         differences = None
-        if prior is not None and _one_series(X, mask):
-            # the series the windows were cut from: its first feature
+        if prior is not None and self._shifted_share == 1.0:
+            # the windows of one series (each the one before shifted by one
+            # step): the series they were cut from, its first feature
             series = np.concatenate([X[0, :, 0], X[1:, -1, 0]])
             if _has_unit_root(series.astype(np.float64)):
                 differences = np.arange(0, A.shape[1], X.shape[2])
@@ -969,22 +973,15 @@ class LSTMSequenceRegressor(
         return self._network.n_readout
 
 
-def _are_windows(X, mask):
-    """Whether the sequences are windows of a series: sequences of equal
-    lengths, most of them (at least half) the one before shifted by one
-    step, as :func:`~sklearn_lstm.forecasting.make_windows` cuts them."""
+def _shifted_share(X, mask):
+    """The share of the sequences (after the first) that are the one before
+    shifted by one step, as :func:`~sklearn_lstm.forecasting.make_windows`
+    cuts the windows of a series: at least 0.5 for windows of a series, 1
+    for the windows of one series; 0 for sequences of unequal lengths, fewer
+    than three or of fewer than two steps."""
     if mask is not None or X.shape[0] < 3 or X.shape[1] < 2:
-        return False
-    shifted = (X[1:, :-1] == X[:-1, 1:]).all(axis=(1, 2))
-    return bool(shifted.mean() >= 0.5)
-
-
-def _one_series(X, mask):
-    """Whether the sequences are the windows of one series: each the one
-    before shifted by one step (and at least three)."""
-    if mask is not None or X.shape[0] < 3 or X.shape[1] < 2:
-        return False
-    return bool((X[1:, :-1] == X[:-1, 1:]).all())
+        return 0.0
+    return float((X[1:, :-1] == X[:-1, 1:]).all(axis=(1, 2)).mean())
 
 
 # Critical values of the augmented Dickey-Fuller test at 5 %, asymptotic

@@ -630,6 +630,25 @@ def test_linear_auto_and_early_stopping_auto_follow_windows_of_a_series():
     assert not hasattr(LSTMSequenceRegressor(early_stopping=True), "partial_fit")
 
 
+def test_shifted_share_tells_windows_of_one_series_from_others():
+    """The share of sequences that are the one before shifted by a step: 1
+    for the windows of one series (whose linear model may be the model of
+    the differences), at least 0.5 for the windows of two series side by
+    side (windows of a series, but not of one), low for shuffled windows,
+    0 for ragged or too few sequences."""
+    from sklearn_lstm._regressor import _shifted_share
+
+    rng = np.random.RandomState(0)
+    X, _ = make_windows(rng.normal(size=60), 12, 1)
+    assert _shifted_share(X[:, :, None], None) == 1.0
+    X2, _ = make_windows(rng.normal(size=60), 12, 1)
+    both = np.concatenate([X, X2])[:, :, None]
+    assert 0.5 <= _shifted_share(both, None) < 1.0
+    assert _shifted_share(X[rng.permutation(len(X))][:, :, None], None) < 0.5
+    assert _shifted_share(X[:2, :, None], None) == 0.0
+    assert _shifted_share(X[:, :, None], np.ones(X.shape, dtype=bool)) == 0.0
+
+
 def test_linear_model_gives_each_sequence_its_own_result():
     """With a linear model, a ragged sequence gets, bit for bit, what it gets
     alone, and partial_fit on sequences of another number of features says
