@@ -710,3 +710,81 @@ def rmsprop_update(params, grads, caches, double lr, double rho, double epsilon)
                 <float *>_data(cache), -lr, rho, 1 - rho, epsilon,
             )
     return True
+
+
+# ---------------------------------------------------------------------------
+# The 'max' readout
+# ---------------------------------------------------------------------------
+
+
+cdef void _max_over_steps(
+    const floating[:, :, :] h, const unsigned char[:, :] keep, bint masked,
+    floating[:, ::1] z, int[::1] step, Py_ssize_t[:, ::1] flat,
+) noexcept nogil:
+    """Per sequence n, z[n] = the maximum of h[n, t] over its real steps t,
+    at flat index flat[n, f] = (n T + t) F + f in h: numpy.argmax's choice of
+    t (the first NaN, else the first of equal maxima). The rows h[n, t] are
+    contiguous; step is scratch, of F entries."""
+    cdef Py_ssize_t N = h.shape[0], T = h.shape[1], F = h.shape[2]
+    cdef Py_ssize_t n, t, f
+    cdef const floating *row
+    cdef floating *best
+    cdef floating v
+    cdef bint first, take
+    for n in range(N):
+        best = &z[n, 0]
+        first = True
+        for t in range(T):
+            if masked and not keep[n, t]:
+                continue
+            row = &h[n, t, 0]
+            if first:
+                for f in range(F):
+                    best[f] = row[f]
+                    step[f] = <int>t
+                first = False
+                continue
+            for f in range(F):
+                v = row[f]
+                take = (v > best[f]) | ((v != v) & (best[f] == best[f]))
+                best[f] = v if take else best[f]
+                step[f] = <int>t if take else step[f]
+        if first:  # no real step: step 0, as NumPy's argmax of all -inf
+            row = &h[n, 0, 0]
+            for f in range(F):
+                best[f] = row[f]
+                step[f] = 0
+        for f in range(F):
+            flat[n, f] = (n * T + step[f]) * F + f
+
+
+def max_over_steps(h, mask):
+    """The maximum of ``h`` (N, T, F) over each sequence's real steps and the
+    flat index in ``h`` of each (step 0 for a sequence with none):
+    :func:`sklearn_lstm._readouts._max`'s ``(z, flat)``, the same numbers and
+    indices, in one pass.
+
+    Returns None for arrays it does not take (not float32 or float64, rows of
+    ``h`` not contiguous, no steps): NumPy's readout must run.
+    """
+    if (
+        h.dtype not in _FLOATS
+        or h.shape[1] == 0
+        or h.shape[2] == 0
+        or h.strides[2] != h.itemsize
+    ):
+        return None
+    N, T, F = h.shape
+    z = np.empty((N, F), dtype=h.dtype)
+    flat = np.empty((N, F), dtype=np.intp)
+    step = np.empty(F, dtype=np.intc)
+    cdef bint masked = mask is not None
+    keep = _NO_MASK if mask is None else np.asarray(mask, dtype=bool).view(np.uint8)
+    if h.dtype == np.float64:
+        _max_over_steps[double](h, keep, masked, z, step, flat)
+    else:
+        _max_over_steps[float](h, keep, masked, z, step, flat)
+    return z, flat
+
+
+_NO_MASK = np.ones((1, 1), dtype=np.uint8)

@@ -14,6 +14,8 @@ from collections import namedtuple
 
 import numpy as np
 
+from . import _backend
+
 Readout = namedtuple("Readout", ["forward", "backward", "width", "onnx"])
 """``forward(h, mask, H, bidirectional) -> (z, cache)``;
 ``backward(dz, mask, cache, dh, H, bidirectional) -> dh``, writing into the
@@ -81,7 +83,12 @@ def _mean_onnx(graph, Y, Y_h, lens):
 def _max(h, mask, H=None, bidirectional=None):
     """Maximum over each sequence's real steps (padded steps never win); the
     cache is the flat index in ``h`` of each sequence's and feature's
-    maximum."""
+    maximum. In one compiled pass where the compiled backend runs (the same
+    numbers)."""
+    compiled = _backend.compiled_function("max_over_steps")
+    result = None if compiled is None else compiled(h, mask)
+    if result is not None:
+        return result
     masked = h if mask is None else np.where(mask[:, :, None], h, -np.inf)
     N, T, F = h.shape
     flat = (np.arange(N)[:, None] * T + masked.argmax(axis=1)) * F + np.arange(F)

@@ -26,6 +26,7 @@ from sklearn_lstm import (
 )
 from sklearn_lstm._cells import CELLS
 from sklearn_lstm._optimizers import AdamOptimizer, RMSpropOptimizer, SGDOptimizer
+from sklearn_lstm._readouts import READOUTS
 from sklearn_lstm._workspace import Workspace
 from sklearn_lstm.datasets import make_addition
 
@@ -395,6 +396,32 @@ def test_compiled_updates_run_on_the_compiled_backend(monkeypatch):
     for backend, expected in [("compiled", 1), ("numpy", 1)]:
         _updates(OPTIMIZER_CASES["adam"], backend, np.float64, n_steps=1)
         assert len(calls) == expected
+
+
+@requires_fused
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("mask_kind", [None, "trailing", "holes"])
+@pytest.mark.parametrize("layout", ["time-major", "batch-major"])
+def test_max_readout_equals_numpy(dtype, mask_kind, layout):
+    """The compiled 'max' readout gives NumPy's maxima and indices: ties go
+    to the first step, a NaN wins (the first one), padded steps never do (a
+    sequence without real steps reads its step 0, as NumPy's)."""
+    rng = np.random.RandomState(9)
+    n, t, f = 7, 6, 13
+    h = rng.normal(size=(t, n, f)).round(1).astype(dtype)  # rounded: ties
+    h[2, 2, 3] = h[4, 2, 5] = np.nan  # sequence 2: all its steps are real
+    h = h.transpose(1, 0, 2) if layout == "time-major" else h.reshape(n, t, f)
+    mask = None if mask_kind is None else _mask(mask_kind, rng, n, t)
+    outputs = {}
+    for backend in ["numpy", "compiled"]:
+        with config_context(backend=backend):
+            outputs[backend] = READOUTS["max"].forward(h, mask)
+    (z, flat), (ref_z, ref_flat) = outputs["compiled"], outputs["numpy"]
+    assert z.dtype == dtype and flat.dtype == ref_flat.dtype
+    assert_array_equal(z, ref_z)
+    assert_array_equal(flat, ref_flat)
+    assert np.isnan(z).sum() == np.isnan(ref_z).sum() > 0
+    assert fused.max_over_steps(h[:, :, ::2], mask) is None  # NumPy's, then
 
 
 # ---------------------------------------------------------------------------
