@@ -635,13 +635,10 @@ def _lagged_at(X, last, k):
     """The inputs of the ``k`` steps up to step ``last[n]`` of each sequence
     ``n``, most recent first: ``(N, k * D)``, zeros before its first step."""
     N, _, D = X.shape
-    rows = np.arange(N)
-    s = np.zeros((N, k * D), dtype=X.dtype)
-    for j in range(k):
-        step = last - j
-        real = step >= 0
-        s[real, j * D : (j + 1) * D] = X[rows[real], step[real]]
-    return s
+    steps = last[:, None] - np.arange(k)  # (N, k)
+    s = X[np.arange(N)[:, None], np.maximum(steps, 0)]  # (N, k, D), a copy
+    s[steps < 0] = 0
+    return s.reshape(N, k * D)
 
 
 def _lagged_at_backward(ds, last, k, dX):
