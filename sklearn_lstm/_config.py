@@ -4,7 +4,9 @@ The LSTM and vanilla RNN cells have two implementations with the same
 results: the NumPy functions of :mod:`sklearn_lstm._cells` (the readable
 reference) and the compiled extension ``sklearn_lstm._fused``, built by
 ``pip install`` when a C compiler is available, which runs the loop over time
-in compiled code. ``backend`` chooses between them:
+in compiled code. The same switch chooses who runs the optimizers' updates and
+the 'max' readout (compiled: one pass per array, NumPy's numbers to the bit).
+``backend`` chooses between them:
 
 - ``'auto'`` (the default): the compiled extension if it is built, else NumPy;
 - ``'compiled'``: the compiled extension (an error if it is not built);
@@ -67,10 +69,11 @@ def set_config(backend=None):
     Parameters
     ----------
     backend : {'auto', 'compiled', 'numpy'}, default=None
-        Which implementation of the LSTM and vanilla RNN cells runs:
-        ``'compiled'`` the compiled extension, ``'numpy'`` the NumPy
-        functions, ``'auto'`` the compiled extension if it is built, else
-        NumPy. Both give the same results (to rounding). None leaves it
+        Which implementation of the LSTM and vanilla RNN cells (and of the
+        optimizers' updates and the 'max' readout) runs: ``'compiled'`` the
+        compiled extension, ``'numpy'`` the NumPy functions, ``'auto'`` the
+        compiled extension if it is built, else NumPy. Both give the same
+        results (to rounding). None leaves it
         unchanged. The initial value is the environment variable
         ``SKLEARN_LSTM_BACKEND``, or ``'auto'``.
 
