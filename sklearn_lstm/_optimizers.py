@@ -85,11 +85,12 @@ class BaseOptimizer:
                 # the rates of the next n_epochs epochs:
                 # lr * n / (n + 1), lr * (n - 1) / (n + 1), ..., lr / (n + 1)
                 self.decay_left = n_epochs
+                last = self.learning_rate / (n_epochs + 1)
                 self.learning_rate *= n_epochs / (n_epochs + 1)
                 if verbose:
                     print(
-                        msg + f" Annealing the learning rate to 0 over {n_epochs} "
-                        "epochs."
+                        msg + f" Annealing the learning rate linearly to {last:g} "
+                        f"over {n_epochs} epochs."
                     )
             return False
         if self.schedule == "adaptive" and (

@@ -283,8 +283,9 @@ def test_anneal_schedule_decays_linearly_then_stops(name, capsys):
     initial, n = optimizer.learning_rate, 4
     assert not optimizer.annealed
     assert optimizer.trigger_stopping("Plateau.", True, n) is False
-    assert "Plateau. Annealing the learning rate to 0 over 4 epochs." in (
-        capsys.readouterr().out
+    assert (
+        f"Plateau. Annealing the learning rate linearly to {initial / 5:g} over "
+        "4 epochs." in capsys.readouterr().out
     )
     rates = []
     while not optimizer.annealed:
