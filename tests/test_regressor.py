@@ -661,3 +661,80 @@ def test_linear_model_gives_each_sequence_its_own_result():
     assert_array_equal(reg.predict(seqs), alone)
     with pytest.raises(ValueError, match="2 features per time step"):
         reg.partial_fit([s[:, :2] for s in seqs], y)
+
+
+def _seasonal_series(multiplicative, n=144, seed=0):
+    """A positive monthly series with a growing level and a season of 12:
+    its swings (season and noise) in proportion to the level
+    (``multiplicative``), or of a constant size."""
+    rng = np.random.RandomState(seed)
+    t = np.arange(n)
+    level = 100 * np.exp(0.01 * t)
+    shape = 0.2 * np.sin(2 * np.pi * t / 12) + 0.05 * rng.normal(size=n)
+    if multiplicative:
+        return level * np.exp(shape)
+    return level + 100 * shape
+
+
+def test_log_transform_auto_follows_the_spread_of_a_positive_series():
+    """'auto' takes the log of the windows of one positive series whose
+    swings grow with its level, not of one whose swings keep their size, of
+    a series with a value that is not positive, nor of sequences that are
+    not the windows of one series."""
+    from sklearn_lstm._regressor import _spread_grows_with_level
+
+    fast = {**FAST, "max_iter": 1}
+    mult, add = _seasonal_series(True), _seasonal_series(False)
+    assert _spread_grows_with_level(mult, 24)
+    assert not _spread_grows_with_level(add, 24)
+    assert not _spread_grows_with_level(mult[:90], 24)  # 3 blocks: too few
+    X, y = make_windows(mult, 24, 1)
+    reg = LSTMSequenceRegressor(**fast).fit(X, y)
+    assert reg.log_transform_ is True
+    assert (
+        LSTMSequenceRegressor(**fast, log_transform=False).fit(X, y).log_transform_
+        is False
+    )
+    order = np.random.RandomState(0).permutation(len(X))
+    assert LSTMSequenceRegressor(**fast).fit(X[order], y[order]).log_transform_ is False
+    X, y = make_windows(add, 24, 1)
+    assert LSTMSequenceRegressor(**fast).fit(X, y).log_transform_ is False
+    shifted = mult - mult[-30]  # one value 0, later ones negative: not all positive
+    X, y = make_windows(shifted, 24, 1)
+    assert LSTMSequenceRegressor(**fast).fit(X, y).log_transform_ is False
+    X, y = make_windows(mult, 24, 1)
+    y = y.copy()
+    y[-1] = 0.0  # a target that is not positive
+    assert LSTMSequenceRegressor(**fast).fit(X, y).log_transform_ is False
+    # other regression data: off
+    assert LSTMSequenceRegressor(**fast).fit(*_sum_data()).log_transform_ is False
+
+
+def test_log_transform_predicts_the_exp_of_the_model_of_the_logs():
+    """With the transform on, the model is the one of log X and log y (the
+    same weights, bit for bit), its predictions the exponential of that
+    model's: positive; partial_fit and predict refuse values that are not
+    positive, and log_transform=True refuses them in fit."""
+    X, y = make_windows(_seasonal_series(True), 24, 3)
+    params = {**FAST, "max_iter": 5}
+    reg = LSTMSequenceRegressor(**params, log_transform=True).fit(X, y)
+    logs = LSTMSequenceRegressor(**params, log_transform=False).fit(
+        np.log(X), np.log(y)
+    )
+    assert reg.log_transform_ and not logs.log_transform_
+    assert_array_equal(reg.output_weights_, logs.output_weights_)
+    assert_array_equal(reg.linear_coef_, logs.linear_coef_)
+    predicted = reg.predict(X)
+    assert np.all(predicted > 0)
+    assert_allclose(predicted, np.exp(logs.predict(np.log(X))), rtol=1e-12)
+    assert_allclose(reg.transform(X), logs.transform(np.log(X)))
+    bad = X.copy()
+    bad[0, 3] = -1.0
+    with pytest.raises(ValueError, match="not positive"):
+        reg.predict(bad)
+    with pytest.raises(ValueError, match="not positive"):
+        reg.partial_fit(bad, y)
+    with pytest.raises(ValueError, match="not positive"):
+        LSTMSequenceRegressor(**params, log_transform=True).fit(bad, y)
+    # the model of the logs forecasts the series
+    assert r2_score(y, predicted) > 0.8
