@@ -4,7 +4,6 @@ import contextlib
 import math
 
 import numpy as np
-import scipy.stats
 from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     RegressorMixin,
@@ -28,7 +27,6 @@ from ._validation import (
     check_sequences,
     check_targets,
     check_weights,
-    network_inputs,
     regression_score,
     standardize_targets,
     target_scaling,
@@ -178,23 +176,6 @@ class LSTMSequenceRegressor(
         each (``skip`` steps times the features: every univariate sequence),
         False otherwise; nothing with ``skip=0``. Its inputs are bounded by
         the square root of the largest float, as the network's are.
-
-    log_transform : bool or 'auto', default='auto'
-        Whether the model reads the logarithm of the first input feature and
-        learns the logarithm of the targets, predicting the exponential of
-        its output (the median of a log-normal forecast, not its mean: no
-        bias correction): a variance-stabilizing transform for a series whose
-        swings grow with its level (multiplicative seasonality or noise).
-        True requires the first feature and the targets to be positive.
-        'auto' is True only for the windows of one univariate series
-        (``linear``), every window value and target positive, whose spread
-        grows in proportion to its level: cut into consecutive blocks of the
-        window's length (at least 4), the log of the standard deviation of
-        each block's changes regressed on the log of its mean has a slope
-        closer to 1 (the log) than to 0 (no transform) and significantly
-        positive (one-sided t test at 5 %); False otherwise
-        (``log_transform_``). The transform lies outside the network: its
-        gradients are those of the log data.
 
     input_noise : float, default=0.0
         Standard deviation of the Gaussian noise added in training to every
@@ -359,11 +340,6 @@ class LSTMSequenceRegressor(
         shrunk toward the naive forecast; for windows of a series with a
         unit root, see ``linear``).
 
-    log_transform_ : bool
-        Whether the model reads the log of the first feature and predicts
-        the exponential of its output (``log_transform`` with 'auto'
-        resolved); the other attributes are then those of the log data.
-
     residual_weight_ : ndarray of shape (n_outputs,) or None
         The weight of the network's residual of each target, fitted on the
         held-out part and folded into ``output_weights_`` and
@@ -480,7 +456,6 @@ class LSTMSequenceRegressor(
         "window_norm": [StrOptions({"auto", *WINDOW_NORMS}), None],
         "skip": [Integers(0, None, closed="left"), StrOptions({"auto"})],
         "linear": ["boolean", StrOptions({"auto"})],
-        "log_transform": ["boolean", StrOptions({"auto"})],
         "early_stopping": ["boolean", StrOptions({"auto"})],
     }
 
@@ -500,7 +475,6 @@ class LSTMSequenceRegressor(
         window_norm="auto",
         skip="auto",
         linear="auto",
-        log_transform="auto",
         input_noise=0.0,
         dropout=0.0,
         weight_drop=0.0,
@@ -561,7 +535,6 @@ class LSTMSequenceRegressor(
         self.window_norm = window_norm
         self.skip = skip
         self.linear = linear
-        self.log_transform = log_transform
         self.input_noise = input_noise
         self.dropout = dropout
         self.weight_drop = weight_drop
@@ -636,14 +609,6 @@ class LSTMSequenceRegressor(
             self._check_n_step_features(X)
         Y = y.reshape(len(y), -1)
         if reset:
-            # windows of a series: most (at least half) of the sequences
-            # the one before shifted by one step
-            self._shifted_share = _shifted_share(X, mask)
-            self._windows = self._shifted_share >= 0.5
-            self.log_transform_ = self._resolve_log_transform(X, mask, Y)
-        if self.log_transform_:
-            X, Y = _log_first_feature(X, mask), _log_positive(Y, "y")
-        if reset:
             self.n_outputs_ = Y.shape[1]
             self._single_output = y.ndim == 1
             # in units of each target's largest magnitude: 1e300 and 1e-200
@@ -661,6 +626,10 @@ class LSTMSequenceRegressor(
             self.window_norm_ = _resolve_window_norm(
                 self.window_norm, X, mask, Y, sample_weight
             )
+            # windows of a series: most (at least half) of the sequences
+            # the one before shifted by one step
+            self._shifted_share = _shifted_share(X, mask)
+            self._windows = self._shifted_share >= 0.5
         window = self._first_feature_window(X, mask, sample_weight, reset)
         targets = self._window_targets(Y, sample_weight, reset, targets, window)
         if reset:
@@ -672,19 +641,6 @@ class LSTMSequenceRegressor(
         if linear is not None:
             targets = to_dtype(targets - linear, X.dtype, what="residual targets")
         return X, mask, targets, sample_weight
-
-    def _resolve_log_transform(self, X, mask, Y):
-        """``log_transform`` at the first fit (see its description)."""
-        if self.log_transform != "auto":
-            return bool(self.log_transform)
-        # the windows of one univariate series, as the linear model's
-        # Dickey-Fuller rule reads them, every value positive
-        if self._shifted_share != 1.0 or X.shape[2] != 1:
-            return False
-        if not (np.all(X > 0) and np.all(Y > 0)):
-            return False
-        series = np.concatenate([X[0, :, 0], X[1:, -1, 0]]).astype(np.float64)
-        return _spread_grows_with_level(series, X.shape[1])
 
     def _first_feature_window(self, X, mask, sample_weight, reset):
         """Location and scale ``(N, 1)`` (float64) of each window's first
@@ -801,30 +757,15 @@ class LSTMSequenceRegressor(
             )
         return (U - mean) / std
 
-    def _checked_X(self, X):
-        """``(X, mask)`` of sequences to predict, checked as the base class
-        checks them, the first feature's log with ``log_transform_``; not
-        encoded."""
-        check_is_fitted(self)
-        X, mask = check_sequences(
-            self, X, reset=False, model_dtype=self.output_weights_.dtype
-        )
-        self._check_n_step_features(X)
-        if getattr(self, "log_transform_", False):
-            X = _log_first_feature(X, mask)
-        return X, mask
-
-    def _validate_X(self, X):
-        X, mask = self._checked_X(X)
-        return network_inputs(self._encoder, X, mask), mask
-
-    def _to_targets(self, outputs, X, mask):
-        """Predictions in the units of ``y`` (of its log with
-        ``log_transform_``) from the network's ``outputs`` for the checked
-        sequences ``X`` (:meth:`_checked_X`)."""
+    def _to_targets(self, outputs, X):
+        """Predictions in the units of ``y`` from the network's ``outputs``
+        for the sequences ``X`` (as given to :meth:`predict`)."""
         linear = self._has_linear
         if self.window_norm_ is None and not linear:
             return self.target_mean_ + self.target_scale_ * outputs
+        X, mask = check_sequences(
+            self, X, reset=False, model_dtype=self.output_weights_.dtype
+        )
         window = None
         if self.window_norm_ is not None:
             loc, scale = self._encoder.window_stats(X, mask)
@@ -965,12 +906,9 @@ class LSTMSequenceRegressor(
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values, 1-D when ``y`` was 1-D in ``fit``.
         """
-        X, mask = self._checked_X(X)
-        outputs = self._logits(network_inputs(self._encoder, X, mask), mask)
+        outputs = self._logits(*self._validate_X(X))
         with np.errstate(over="ignore", invalid="ignore"):
-            y = self._to_targets(outputs, X, mask)
-            if getattr(self, "log_transform_", False):
-                y = np.exp(y)
+            y = self._to_targets(outputs, X)
         # in the model's dtype; predictions beyond its range raise
         y = to_dtype(y, outputs.dtype, what="predictions")
         return y[:, 0] if self._single_output else y
@@ -1044,60 +982,6 @@ def _shifted_share(X, mask):
     if mask is not None or X.shape[0] < 3 or X.shape[1] < 2:
         return 0.0
     return float((X[1:, :-1] == X[:-1, 1:]).all(axis=(1, 2)).mean())
-
-
-def _log_positive(values, what, real=None):
-    """The log of ``values``, which must be positive (at the ``real`` steps,
-    a mask; the others stay as they are: zero padding)."""
-    bad = values <= 0 if real is None else (values <= 0) & real
-    if bad.any():
-        raise ValueError(
-            f"{what} has {int(bad.sum())} values that are not positive, but "
-            "the model reads their log (log_transform_ is True): set "
-            "log_transform=False for data with zeros or negative values."
-        )
-    if real is None:
-        return np.log(values)
-    return np.where(real, np.log(np.where(real, values, 1)), values)
-
-
-def _log_first_feature(X, mask):
-    """``X`` with its first feature's log at the real steps (see
-    ``log_transform``); the padded steps stay zero."""
-    X = X.copy()
-    X[..., 0] = _log_positive(X[..., 0], "The first feature of X", mask)
-    return X
-
-
-# log_transform='auto': the fewest blocks of the series it regresses on.
-LOG_MIN_BLOCKS = 4
-
-
-def _spread_grows_with_level(x, block):
-    """Whether the spread of the positive series ``x`` grows in proportion
-    to its level: cut into consecutive blocks of ``block`` values (the last
-    ones, at least ``LOG_MIN_BLOCKS``), the slope of the log of the standard
-    deviation of each block's changes on the log of its mean (the
-    range-mean regression; one minus the Box-Cox exponent that makes the
-    spread constant, as Guerrero's method finds it) is above 1/2, nearer the
-    log than no transform, and significantly positive (one-sided t test at
-    5 %)."""
-    n = len(x) // block if block >= 3 else 0
-    if n < LOG_MIN_BLOCKS:
-        return False
-    blocks = x[len(x) - n * block :].reshape(n, block)
-    with np.errstate(all="ignore"):
-        spread = np.diff(blocks, axis=1).std(axis=1, ddof=1)
-        level = np.log(blocks.mean(axis=1))
-        if not (np.all(spread > 0) and np.all(np.isfinite(level))):
-            return False
-        M = np.column_stack([np.ones(n), level - level.mean()])
-        beta, *_ = np.linalg.lstsq(M, np.log(spread), rcond=None)
-        r = np.log(spread) - M @ beta
-        se = np.sqrt((r @ r) / (n - 2) / (M[:, 1] @ M[:, 1]))
-    critical = scipy.stats.t.ppf(0.95, n - 2)
-    slope = float(beta[1])
-    return bool(slope > 0.5 and np.isfinite(se) and slope > critical * se)
 
 
 # Critical values of the augmented Dickey-Fuller test at 5 %, asymptotic

@@ -602,19 +602,13 @@ def _convert_regressor(scope, operator, container):
     graph = _Graph(scope, container)
     window_norm = getattr(est, "window_norm_", None)
     linear = getattr(est, "linear_coef_", None) is not None
-    log = getattr(est, "log_transform_", False)
-    if not (window_norm or est._network.skip or linear or log):
+    if not (window_norm or est._network.skip or linear):
         outputs = _dense_head(graph, est, operator)
         # back to the units of y: the network predicts standardized targets
         y = graph.node("Mul", [outputs, graph.const(est.target_scale_)])
         y = graph.node("Add", [y, graph.const(est.target_mean_)])
     else:
-        X, lens = _input_names(operator)
-        if log:  # the model of log X predicts log y
-            X = _log_first_feature(graph, est, X)
-        y = _window_regressor(graph, est, X, lens)
-        if log:
-            y = graph.node("Exp", [y])
+        y = _window_regressor(graph, est, *_input_names(operator))
     shape = [-1] if est._single_output else [-1, est.n_outputs_]
     container.add_node(
         "Reshape",
@@ -622,21 +616,6 @@ def _convert_regressor(scope, operator, container):
         [operator.outputs[0].full_name],
         name=graph.op_name("Reshape"),
     )
-
-
-def _log_first_feature(graph, est, X):
-    """``X`` (N, T, D) with the log of its first feature, as the regressor
-    reads it with ``log_transform_``; the padded steps (zeros) read the log
-    of float32's smallest normal number, finite, which the graph then masks
-    as it masks them without the log."""
-    tiny = graph.const(np.finfo(np.float32).tiny)
-    D = est._encoder.n_features
-    if D == 1:
-        return graph.node("Log", [graph.node("Max", [X, tiny])])
-    first = graph.node("Gather", [X, graph.const([0])], axis=2)
-    rest = graph.node("Gather", [X, graph.const(list(range(1, D)))], axis=2)
-    first = graph.node("Log", [graph.node("Max", [first, tiny])])
-    return graph.node("Concat", [first, rest], axis=2)
 
 
 def _window_regressor(graph, est, X, lens):

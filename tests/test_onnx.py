@@ -450,69 +450,6 @@ def test_regressor_with_default_patches_matches():
         _assert_regression_parity(reg, predicted, X_test)
 
 
-def _assert_log_regression_parity(reg, predicted, X):
-    """Parity of a regressor with ``log_transform_``: the graph's log
-    predictions within the tolerance of the model's (those of log y)."""
-    expected = reg.predict(X)
-    assert predicted.dtype == np.float32 and predicted.shape == expected.shape
-    assert np.all(predicted > 0)
-    log_p, log_e = np.log(predicted.astype(np.float64)), np.log(expected)
-    atol = REGRESSION_TOL * reg.target_scale_
-    if expected.ndim == 1:
-        atol = atol[0]
-    assert np.all(np.abs(log_p - log_e) <= atol + REGRESSION_TOL * np.abs(log_e)), (
-        np.abs(log_p - log_e).max(axis=0)
-    )
-
-
-def test_regressor_with_log_transform_matches():
-    """The graph takes the log of the first feature and the exponential of
-    the prediction: the default model of the windows of a positive series
-    whose swings grow with its level ('auto' on, with the linear model, the
-    skip and window_norm), on full and on ragged windows (zeros padded);
-    and log_transform=True with a second feature left as it is, without
-    the linear model or the skip."""
-    rng = np.random.RandomState(0)
-    t = np.arange(144)
-    series = 100 * np.exp(0.01 * t + 0.2 * np.sin(2 * np.pi * t / 12))
-    series *= np.exp(0.05 * rng.normal(size=len(t)))
-    X, y = make_windows(series, 24, 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = LSTMSequenceRegressor(hidden_size=4, max_iter=5, random_state=0)
-        reg.fit(X, y)
-    assert reg.log_transform_ and reg.linear_coef_ is not None
-    model = to_onnx(reg)
-    ops = [node.op_type for node in model.graph.node]
-    assert "Log" in ops and ops.count("Exp") == 1
-    for X_test in (X[-20:], _ragged(X[-20:])):
-        (predicted,) = _session(model).run(None, onnx_inputs(X_test))
-        _assert_log_regression_parity(reg, predicted, X_test)
-    X2 = np.stack([np.exp(rng.normal(size=(60, 6))), rng.normal(size=(60, 6))], 2)
-    X2 = _ragged(X2)
-    y2 = np.exp(np.array([np.log(x[:, 0]).sum() for x in X2]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = LSTMSequenceRegressor(
-            hidden_size=4,
-            max_iter=5,
-            random_state=0,
-            log_transform=True,
-            window_norm=None,
-            skip=0,
-            linear=False,
-        ).fit(X2, y2)
-    assert reg.log_transform_ and reg.linear_coef_ is None
-    for sequence_lens in (True, False):
-        X_test = X2 if sequence_lens else np.array([x[:1] for x in X2])
-        model = to_onnx(reg, sequence_lens=sequence_lens)
-        inputs = onnx_inputs(X_test)
-        if not sequence_lens:
-            inputs = {"X": inputs["X"]}
-        (predicted,) = _session(model).run(None, inputs)
-        _assert_log_regression_parity(reg, predicted, X_test)
-
-
 def test_zipmap_is_refused_for_a_regressor():
     rng = np.random.RandomState(0)
     X, y = rng.normal(size=(10, 5)), rng.normal(size=10)
