@@ -73,8 +73,9 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
         clipping.
 
     tol : float, default=1e-4
-        Improvement of the loss below which an epoch counts as no improvement.
-        Training usually stops earlier, once every training sample is exactly
+        Improvement of the loss below which an epoch counts as no improvement
+        (the loss averaged over the last epochs of at least 20 minibatch
+        updates in all). Training usually stops earlier, once every training sample is exactly
         right (see Notes).
 
     n_iter_no_change : int, default=5

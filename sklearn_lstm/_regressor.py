@@ -238,7 +238,10 @@ class LSTMSequenceRegressor(
 
     tol : float, default=1e-4
         Improvement of the loss (or of the validation score) below which an
-        epoch counts as no improvement.
+        epoch counts as no improvement. The training loss is averaged over
+        the last epochs of at least 20 minibatch updates in all (the last
+        epoch alone when it has 20 minibatches), so that one lucky epoch of
+        a small data set does not set the bar.
 
     n_iter_no_change : int or 'auto', default='auto'
         Number of epochs without improvement before training stops (or the

@@ -64,6 +64,9 @@ _LENGTH_NOISE = 0.2
 # 32, 300 in 10 epochs) stops.
 _AUTO_MAX_ITER = (200, 5000)
 _AUTO_N_ITER_NO_CHANGE = (10, 200)
+# The training loss's plateau test averages the last epochs of at least this
+# many minibatch updates in all.
+_SMOOTHED_UPDATES = 20
 
 
 class StochasticTrainingMixin:
@@ -136,6 +139,7 @@ class StochasticTrainingMixin:
         """Reset the stopping rule: each ``fit`` (and a first ``partial_fit``)
         has its own patience and its own best model, as in MLP."""
         self._no_improvement_count = 0
+        self._best_smoothed_loss = np.inf
         self._best_params = None
         if early_stopping:
             self.validation_scores_ = self.validation_scores_ or []
@@ -162,6 +166,8 @@ class StochasticTrainingMixin:
         epochs = self._epoch_data(data, early_stopping)
         with epochs as (train, val, n_samples, batch_size, shards):
             max_iter, n_iter_no_change = self._stopping_limits(n_samples, batch_size)
+            n_batches = -(-n_samples // batch_size)
+            self._loss_window = -(-_SMOOTHED_UPDATES // n_batches)  # epochs
             try:
                 for _ in range(max_iter):
                     start = time.perf_counter()
@@ -340,10 +346,16 @@ class StochasticTrainingMixin:
         else:
             if self.best_loss_ is None:  # partial_fit after a fit that held out
                 self.best_loss_ = np.inf
-            if self.loss_curve_[-1] > self.best_loss_ - self.tol:
+            # The mean loss of the last epochs of _SMOOTHED_UPDATES minibatch
+            # updates in all (one epoch on larger data): with one or two
+            # minibatches per epoch, the loss of one epoch is too noisy (input
+            # noise, dropout) for its lucky lows to set the bar.
+            smoothed = float(np.mean(self.loss_curve_[-self._loss_window :]))
+            if smoothed > self._best_smoothed_loss - self.tol:
                 self._no_improvement_count += 1
             else:
                 self._no_improvement_count = 0
+            self._best_smoothed_loss = min(self._best_smoothed_loss, smoothed)
             if self.loss_curve_[-1] < self.best_loss_:
                 self.best_loss_ = self.loss_curve_[-1]
 

@@ -507,6 +507,50 @@ def test_stops_when_the_loss_stops_improving():
     assert len(est.loss_curve_) == est.n_iter_
 
 
+def _no_improvement_counts(losses, window, tol=0.01):
+    """The patience count after each epoch of ``losses`` when the plateau
+    test averages the last ``window`` epochs."""
+    est = LSTMSequenceClassifier(tol=tol)
+    est._start_patience(early_stopping=False)
+    est._loss_window, est.loss_curve_, counts = window, [], []
+    for loss in losses:
+        est.loss_curve_.append(loss)
+        est._update_no_improvement_count(False, None)
+        counts.append(est._no_improvement_count)
+    return counts, est.best_loss_
+
+
+def test_plateau_test_averages_epochs_of_few_minibatches():
+    """A lucky epoch does not stop training that still improves on average:
+    with one or two minibatches per epoch, the plateau test compares the mean
+    of the last epochs (at least 20 minibatch updates in all) with the best
+    such mean; best_loss_ stays the lowest loss of one epoch, as in MLP."""
+    # a downward trend of 0.02 per epoch with a noise of +-0.15, and one
+    # lucky epoch (0.3) early on
+    trend = 1.0 - 0.02 * np.arange(25)
+    noise = 0.15 * np.where(np.arange(25) % 2, 1, -1)
+    losses = list(trend + noise)
+    losses[3] = 0.3
+    single, best = _no_improvement_counts(losses, window=1)
+    assert single[-1] == 21  # one epoch at a time: stuck behind the lucky one
+    assert best == 0.3
+    # the mean is held back while the lucky epoch is in its window, then
+    # improves again
+    smoothed, best = _no_improvement_counts(losses, window=10)
+    assert max(smoothed) == 13 and smoothed[-8:] == [0] * 8
+    assert best == 0.3
+
+
+def test_plateau_window_covers_twenty_minibatch_updates():
+    X, y = _first_step_data(60, seed=0)
+    for batch_size, window in [(20, 7), (60, 20), (3, 1)]:
+        est = LSTMSequenceClassifier(max_iter=2, **{**FAST, "batch_size": batch_size})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+        assert est._loss_window == window
+
+
 @pytest.mark.parametrize("schedule", ["constant", "adaptive", "anneal"])
 def test_input_noise_decays_with_the_learning_rate(schedule, monkeypatch):
     """Each division of the learning rate by 5 divides the noise by 5; the
