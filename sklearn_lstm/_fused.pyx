@@ -580,6 +580,14 @@ cdef inline void *_data(a):
     return cnp.PyArray_DATA(<cnp.ndarray>a)
 
 
+cdef inline floating _sqrt(floating x) noexcept nogil:
+    """The square root in the type of ``x``, as NumPy's (float32: sqrtf, not
+    a rounding through double)."""
+    if floating is float:
+        return sqrtf(x)
+    return sqrt(x)
+
+
 cdef void _adam(
     Py_ssize_t n, floating *p, const floating *g, floating *m, floating *v,
     floating neg_lr, floating b1, floating c1, floating b2, floating c2,
@@ -593,11 +601,7 @@ cdef void _adam(
         mi = mi + c1 * gi
         vi = v[i] * b2
         vi = vi + c2 * (gi * gi)
-        if floating is float:
-            u = sqrtf(vi)
-        else:
-            u = sqrt(vi)
-        u = u + eps
+        u = _sqrt(vi) + eps
         m[i] = mi
         v[i] = vi
         p[i] = p[i] + (neg_lr * mi) / u
@@ -626,11 +630,7 @@ cdef void _rmsprop(
     for i in range(n):
         gi = g[i]
         ci = rho * cache[i] + c1 * (gi * gi)
-        if floating is float:
-            u = sqrtf(ci)
-        else:
-            u = sqrt(ci)
-        u = u + eps
+        u = _sqrt(ci) + eps
         cache[i] = ci
         p[i] = p[i] + (neg_lr * gi) / u
 
