@@ -1,6 +1,6 @@
 """Dispatch of the LSTM and vanilla RNN sequence functions (and of the
-optimizers' updates) to the compiled extension or to NumPy, per call, as
-:func:`sklearn_lstm.set_config` says.
+optimizers' updates and the 'max' readout) to the compiled extension or to
+NumPy, per call, as :func:`sklearn_lstm.set_config` says.
 
 The functions here have the signatures of :mod:`sklearn_lstm._cells`'s
 sequence functions, and are what its ``CELLS`` table holds. The two
@@ -75,7 +75,8 @@ def _implementation():
 def compiled_function(name):
     """The compiled extension's function ``name`` when the configured backend
     runs compiled code, else None (for what has no counterpart of that name in
-    :mod:`sklearn_lstm._cells`: the optimizers' updates)."""
+    :mod:`sklearn_lstm._cells`: the optimizers' updates and the 'max'
+    readout, whose NumPy code is where they are called from)."""
     module = _implementation()
     return getattr(module, name) if module.__name__ == _FUSED else None
 
