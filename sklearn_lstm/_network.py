@@ -379,8 +379,8 @@ class Network:
             return None
         noise = None
         if self.input_noise is not None and noise_scale > 0:
-            noise = random_state.standard_normal(shape).astype(dtype)
-            noise = noise * (self.input_noise * noise_scale).astype(dtype)
+            noise = random_state.standard_normal(shape).astype(dtype, copy=False)
+            noise *= (self.input_noise * noise_scale).astype(dtype)
         G = CELLS[self.cell].weight_shapes(self.hidden_size, self.hidden_size)[1]
         weight_masks, keeps = [], []
         for _ in range(self.n_layers):
@@ -586,7 +586,7 @@ def _output_buffer(workspace, layer, shape, dtype):
 def _dropout_mask(random_state, shape, rate, dtype):
     """Inverted-dropout mask: 0 with probability ``rate``, else ``1 / (1 - rate)``."""
     keep = random_state.uniform(size=shape) >= rate
-    return (keep / (1.0 - rate)).astype(dtype)
+    return (keep / (1.0 - rate)).astype(dtype, copy=False)
 
 
 def _patches(X, mask, k):
