@@ -75,8 +75,8 @@ class RNNBinaryAdder(RegressorMixin, BaseRecurrentNetwork):
     tol : float, default=1e-4
         Improvement of the loss below which an epoch counts as no improvement
         (the loss averaged over the last epochs of at least 20 minibatch
-        updates in all). Training usually stops earlier, once every training sample is exactly
-        right (see Notes).
+        updates in all). Training usually stops earlier, once every training
+        sample is exactly right (see Notes).
 
     n_iter_no_change : int, default=5
         Number of epochs without improvement before training stops.
