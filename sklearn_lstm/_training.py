@@ -165,9 +165,9 @@ class StochasticTrainingMixin:
         start_loss = None  # of the weights fit started from, on its first batch
         epochs = self._epoch_data(data, early_stopping)
         with epochs as (train, val, n_samples, batch_size, shards):
-            max_iter, n_iter_no_change = self._stopping_limits(n_samples, batch_size)
-            n_batches = -(-n_samples // batch_size)
-            self._loss_window = -(-_SMOOTHED_UPDATES // n_batches)  # epochs
+            max_iter, n_iter_no_change, self._loss_window = self._stopping_limits(
+                n_samples, batch_size
+            )
             try:
                 for _ in range(max_iter):
                     start = time.perf_counter()
@@ -260,19 +260,22 @@ class StochasticTrainingMixin:
             )
 
     def _stopping_limits(self, n_samples, batch_size):
-        """``(max_iter, n_iter_no_change)``, each 'auto' resolved for epochs
-        of ``n_samples`` samples in minibatches of ``batch_size``."""
+        """``(max_iter, n_iter_no_change, loss_window)`` in epochs of
+        ``n_samples`` samples in minibatches of ``batch_size``: each 'auto'
+        resolved, and the epochs whose mean training loss the plateau test
+        reads (``_SMOOTHED_UPDATES`` minibatch updates at least)."""
+        n_batches = -(-n_samples // batch_size)
 
         def resolve(value, min_epochs_and_updates):
             if value != "auto":
                 return value
             min_epochs, min_updates = min_epochs_and_updates
-            n_batches = -(-n_samples // batch_size)
             return max(min_epochs, -(-min_updates // n_batches))
 
         return (
             resolve(self.max_iter, _AUTO_MAX_ITER),
             resolve(self.n_iter_no_change, _AUTO_N_ITER_NO_CHANGE),
+            -(-_SMOOTHED_UPDATES // n_batches),
         )
 
     def _noise_scale(self):
