@@ -9,9 +9,12 @@ import warnings
 
 import numpy as np
 import pytest
+from estimator_cases import CASES
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_common import _expected_failed_checks
 
 from sklearn_lstm import LSTMSequenceRegressor
 from sklearn_lstm.forecasting import make_windows
@@ -661,3 +664,28 @@ def test_linear_model_gives_each_sequence_its_own_result():
     assert_array_equal(reg.predict(seqs), alone)
     with pytest.raises(ValueError, match="2 features per time step"):
         reg.partial_fit([s[:, :2] for s in seqs], y)
+
+
+# Every value of the regressor's forecasting options passes scikit-learn's
+# checks, not only the 'auto' of the common instances (which the checks'
+# random data resolve to window_norm=None and no early stopping): the three
+# instances together take each explicit value of window_norm, skip, linear
+# and early_stopping.
+@parametrize_with_checks(
+    [
+        CASES["LSTMSequenceRegressor"].make_estimator().set_params(**params)
+        for params in [
+            {"window_norm": "last", "linear": True, "early_stopping": True},
+            {
+                "window_norm": "mean",
+                "skip": 3,
+                "linear": False,
+                "early_stopping": False,
+            },
+            {"window_norm": None, "skip": 0},
+        ]
+    ],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_sklearn_compatible_with_each_forecasting_option(estimator, check):
+    check(estimator)
