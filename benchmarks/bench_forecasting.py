@@ -548,6 +548,34 @@ def _won(results, names):
     return sum(won), len(won)
 
 
+def _against_each(results, sets):
+    """A table of the LSTM against each other forecast, in each set of
+    series: the cells where its RMSE is the lower, and the geometric mean
+    over the cells of its RMSE over the other's (under 1: lower)."""
+    others = [m for m in next(iter(results.values())) if m != "LSTMSequenceRegressor"]
+    rows = []
+    for which, names in sets.items():
+        cells = [cell for (name, _), cell in results.items() if name in names]
+        for other in others:
+            ratios = np.array(
+                [
+                    np.mean([r[0] for r in cell["LSTMSequenceRegressor"]])
+                    / np.mean([r[0] for r in cell[other]])
+                    for cell in cells
+                ]
+            )
+            rows.append(
+                [
+                    which,
+                    other,
+                    f"{(ratios < 1).sum()} of {len(ratios)}",
+                    f"{np.exp(np.log(ratios).mean()):.3f}",
+                ]
+            )
+    header = ["series", "against", "LSTM lower", "RMSE ratio"]
+    return _rst_table(header, rows)
+
+
 def write_docs(results, sets, n_seeds, tests):
     def described(series):
         return ", ".join(
@@ -584,6 +612,12 @@ def write_docs(results, sets, n_seeds, tests):
         "Cells won: {} of {} on the benchmark, {} of {} held out.".format(
             *_won(results, sets["benchmark"]), *_won(results, sets["heldout"])
         ),
+        "",
+        "The LSTM against each forecast, cell by cell: the cells where its "
+        "RMSE is the lower, and the geometric mean over the cells of its RMSE "
+        "over the other's (under 1: the LSTM's is lower):",
+        "",
+        *_against_each(results, sets),
         "",
         "Test errors, benchmark",
         "----------------------",
@@ -688,6 +722,7 @@ def main():
     tests = significance(results, errors)
     print()
     print(summary(results, sets, tests))
+    print("\n".join(_against_each(results, sets)))
     if args.write_docs:
         write_docs(results, sets, len(seeds), tests)
 
