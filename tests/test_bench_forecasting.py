@@ -2,26 +2,11 @@
 paired t-test at one step ahead, the overlap of h-step forecasts counted, and
 no test where there are too few forecasts to estimate its variance."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
+from benchmark_modules import load
 from scipy.stats import ttest_rel
 
-_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_forecasting.py"
-
-
-def _load():
-    # benchmarks/ is no package: load the module from its file.
-    spec = importlib.util.spec_from_file_location("_bench_forecasting", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = _load()
+bench = load("bench_forecasting.py", "_bench_forecasting")
 
 
 def test_one_step_test_is_the_paired_t_test():

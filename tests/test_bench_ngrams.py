@@ -2,28 +2,14 @@
 (``benchmarks/_ngrams.py``): normalized, positive, maximum likelihood without
 discounts, and better than add-k on a Markov source."""
 
-import importlib.util
 import itertools
-import sys
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
+from benchmark_modules import load
 
-_PATH = Path(__file__).resolve().parent.parent / "benchmarks" / "_ngrams.py"
-
-
-def _load():
-    # benchmarks/ is no package: load the module from its file.
-    spec = importlib.util.spec_from_file_location("_bench_ngrams", _PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-ngrams = _load()
+ngrams = load("_ngrams.py", "_bench_ngrams")
 
 V = 6  # index 0 plays the end token, as in LSTMLanguageModel
 
