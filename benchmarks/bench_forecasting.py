@@ -234,6 +234,11 @@ def run(all_series, seeds, lstm_params, names=None):
     return results, errors
 
 
+def _rmse(cell, model):
+    """A model's test RMSE in a cell, mean over its runs (the seeds)."""
+    return float(np.mean([run[0] for run in cell[model]]))
+
+
 def diebold_mariano(loss, other, horizon):
     """The Diebold-Mariano test of equal expected loss of two forecasts of
     the same targets, with the small-sample correction of Harvey, Leybourne
@@ -272,11 +277,11 @@ def significance(results, errors):
     window by window) against the rival's."""
     rows = {}
     for (name, h), cell in results.items():
-        rmse = {m: np.mean([r[0] for r in cell[m]]) for m in ("Ridge", "naive")}
+        rmse = {m: _rmse(cell, m) for m in ("Ridge", "naive")}
         rival = min(rmse, key=rmse.get)
         loss = np.mean(np.square(errors[name, h]["LSTMSequenceRegressor"]), axis=0)
         other = np.mean(np.square(errors[name, h][rival]), axis=0)
-        lstm = np.mean([r[0] for r in cell["LSTMSequenceRegressor"]])
+        lstm = _rmse(cell, "LSTMSequenceRegressor")
         rows[name, h] = (
             lstm,
             rival,
@@ -305,9 +310,9 @@ def summary(results, sets, tests):
     (``sets``: ``{set: names}``)."""
     lines, won = [], {}
     for (name, h), cell in results.items():
-        lstm = np.mean([r[0] for r in cell["LSTMSequenceRegressor"]])
-        ridge = np.mean([r[0] for r in cell["Ridge"]])
-        naive = cell["naive"][0][0]
+        lstm = _rmse(cell, "LSTMSequenceRegressor")
+        ridge = _rmse(cell, "Ridge")
+        naive = _rmse(cell, "naive")
         beats = bool(lstm < ridge and lstm < naive)
         which = next(k for k, names in sets.items() if name in names)
         won.setdefault(which, []).append(beats)
@@ -540,8 +545,8 @@ def _won(results, names):
     """The number of cells of the series ``names`` where the LSTM beats both
     Ridge and the naive forecast, and the number of cells."""
     won = [
-        np.mean([r[0] for r in cell["LSTMSequenceRegressor"]])
-        < min(np.mean([r[0] for r in cell["Ridge"]]), cell["naive"][0][0])
+        _rmse(cell, "LSTMSequenceRegressor")
+        < min(_rmse(cell, "Ridge"), _rmse(cell, "naive"))
         for (name, _), cell in results.items()
         if name in names
     ]
@@ -556,11 +561,10 @@ def _against_each(results, sets):
     rows = []
     for which, names in sets.items():
         cells = [cell for (name, _), cell in results.items() if name in names]
-        for other in others:
+        for other in others if cells else []:
             ratios = np.array(
                 [
-                    np.mean([r[0] for r in cell["LSTMSequenceRegressor"]])
-                    / np.mean([r[0] for r in cell[other]])
+                    _rmse(cell, "LSTMSequenceRegressor") / _rmse(cell, other)
                     for cell in cells
                 ]
             )
