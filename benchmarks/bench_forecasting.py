@@ -500,7 +500,7 @@ the benchmark + held out; the default stays at 9 + 12):
 
 The held-out cells still lost: infl h=12 (3.859 against Ridge's 3.717),
 strikes h=12 (139.6 against the naive 73; 62 values, 15 training
-windows), PBS at both horizons (0.913 and 2.302 against the naive 0.605
+windows and one test window), PBS at both horizons (0.913 and 2.302 against the naive 0.605
 and 0.606), a level shift after the training period that the test of the
 training period does not see (the equivariant model: 0.503 and 0.346).
 
