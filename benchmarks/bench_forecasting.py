@@ -500,9 +500,10 @@ the benchmark + held out; the default stays at 9 + 12):
 
 The held-out cells still lost: infl h=12 (3.859 against Ridge's 3.717),
 strikes h=12 (139.6 against the naive 73; 62 values, 15 training
-windows and one test window), PBS at both horizons (0.913 and 2.302 against the naive 0.605
-and 0.606), a level shift after the training period that the test of the
-training period does not see (the equivariant model: 0.503 and 0.346).
+windows and one test window), PBS at both horizons (0.913 and 2.302
+against the naive 0.605 and 0.606), a level shift after the training
+period that the test of the training period does not see (the
+equivariant model: 0.503 and 0.346).
 
 The benchmark cells still lost: airline at both horizons, where GCV prefers shrinking
 toward the naive forecast (h=12: 0.0417 against 0.0478) but the test period,
